@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "FiTExplorer",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "fit", targets: ["FiTTUI"]),
+        .library(name: "FiTKit", targets: ["FiTKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - System libraries
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncursesw5-dev"])]),
+
+        // MARK: - The inference core
+        .target(
+            name: "FiTKit",
+            dependencies: ["CBLAS", "CPNG"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+
+        // MARK: - The `fit` executable
+        .executableTarget(
+            name: "FiTTUI",
+            dependencies: [
+                "FiTKit",
+                "CNcurses",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Tests
+        .testTarget(
+            name: "FiTKitTests",
+            dependencies: ["FiTKit"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "FiTTUITests",
+            dependencies: ["FiTKit"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

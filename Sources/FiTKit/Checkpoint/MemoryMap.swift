@@ -1,0 +1,33 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A read-only, private memory mapping of a whole file, unmapped on deinit.
+final class MemoryMap: @unchecked Sendable {
+    let base: UnsafeRawPointer
+    let size: Int
+
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            if errno == ENOENT { throw FiTError.fileNotFound(path: path) }
+            throw FiTError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw FiTError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw FiTError.unreadableFile(path: path, reason: "not a regular file")
+        }
+        size = Int(info.st_size)
+        guard size > 0 else { throw FiTError.malformedSafetensors(path: path, reason: "the file is empty") }
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
+            throw FiTError.unreadableFile(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+        }
+        base = UnsafeRawPointer(mapped)
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+}

@@ -1,0 +1,68 @@
+/// Multi-head self-attention with per-head QK LayerNorm (v2), 2-D RoPE on q and k, the
+/// FiT padding mask, and the output projection (keys `attn.qkv`, `attn.proj`).
+///
+/// q, k and v stay inside the fused qkv buffer: each head's GEMMs address it with a row
+/// stride of 3·D, so nothing is copied or permuted.
+struct Attention: Sendable {
+    let qkv: Linear
+    let proj: Linear
+    let heads: Int
+    let normalizesQK: Bool
+
+    /// Attention of ``ForwardPass/normed`` into ``ForwardPass/attention`` (before the projection).
+    func callAsFunction(_ pass: ForwardPass) {
+        let d = pass.hidden, dh = d / heads, n = pass.tokens, stride = 3 * d
+        let qkvData = pass.qkv.data
+        qkv.apply(pass.normed.data, rows: pass.rows, into: qkvData)
+
+        // QK-norm and rotation, in place, per token and head.
+        Parallel.forEachChunk(count: pass.rows, minimumChunk: 8) { range in
+            for r in range {
+                let cos = pass.cos.data + (r % n) * dh, sin = pass.sin.data + (r % n) * dh
+                for part in 0..<2 {
+                    for h in 0..<heads {
+                        let p = qkvData + r * stride + part * d + h * dh
+                        if normalizesQK { Kernels.layerNorm(p, into: p, count: dh) }
+                        Self.rotate(p, cos: cos, sin: sin, count: dh)
+                    }
+                }
+            }
+        }
+
+        let scale = 1 / Float(dh).squareRoot()
+        let scores = pass.scores.data
+        for b in 0..<pass.batch {
+            let base = qkvData + b * n * stride
+            let mask = pass.mask.map { Array($0[(b * n)..<((b + 1) * n)]) }
+            for h in 0..<heads {
+                let q = base + h * dh, k = base + d + h * dh, v = base + 2 * d + h * dh
+                BLAS.gemmTransposedB(m: n, n: n, k: dh, alpha: scale, a: q, lda: stride, b: k, ldb: stride,
+                                     c: scores, ldc: n)
+                Parallel.forEachChunk(count: n, minimumChunk: 16) { range in
+                    for i in range {
+                        let row = scores + i * n
+                        if let mask {
+                            for j in 0..<n where mask[j] != mask[i] { row[j] = -.infinity }
+                        }
+                        Kernels.softmax(row, count: n)
+                    }
+                }
+                BLAS.gemm(m: n, n: dh, k: n, a: scores, lda: n, b: v, ldb: stride,
+                          c: pass.attention.data + b * n * d + h * dh, ldc: d)
+            }
+        }
+        pass.applyMask(pass.attention, width: d)
+    }
+
+    /// Interleaved-pair rotation: `(x₂ⱼ, x₂ⱼ₊₁) → (x₂ⱼ·cos − x₂ⱼ₊₁·sin, x₂ⱼ₊₁·cos + x₂ⱼ·sin)`.
+    @inline(__always)
+    static func rotate(_ p: UnsafeMutablePointer<Float>, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, count: Int) {
+        var j = 0
+        while j < count {
+            let a = p[j], b = p[j + 1]
+            p[j] = a * cos[j] - b * sin[j]
+            p[j + 1] = b * cos[j + 1] + a * sin[j + 1]
+            j += 2
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import CBLAS
+import Dispatch
+
+/// Thread settings shared by OpenBLAS and the elementwise kernels.
+public enum Parallel {
+    nonisolated(unsafe) private static var width = 1
+
+    /// Number of threads elementwise loops use (the same number OpenBLAS uses).
+    public static var threads: Int { width }
+
+    /// Sets OpenBLAS's thread count and the width of ``forEachChunk(count:minimumChunk:_:)``.
+    public static func setThreads(_ n: Int) {
+        width = Swift.max(1, n)
+        openblas_set_num_threads(Int32(width))
+    }
+
+    /// Runs `body` over `0..<count` split into at most ``threads`` contiguous ranges; work
+    /// smaller than `minimumChunk` per thread runs on the calling thread.
+    public static func forEachChunk(count: Int, minimumChunk: Int = 8, _ body: (Range<Int>) -> Void) {
+        let chunks = Swift.min(width, count / Swift.max(minimumChunk, 1))
+        if chunks <= 1 { body(0..<count); return }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let lo = count * c / chunks, hi = count * (c + 1) / chunks
+            body(lo..<hi)
+        }
+    }
+}

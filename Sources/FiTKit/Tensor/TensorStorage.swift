@@ -1,0 +1,30 @@
+/// The float32 memory behind a ``Tensor``: either owned (allocated, 64-byte aligned, freed on
+/// deinit) or borrowed from an owner that keeps it alive (a memory-mapped checkpoint).
+public final class TensorStorage: @unchecked Sendable {
+    /// The first element.
+    public let pointer: UnsafeMutablePointer<Float>
+    /// Number of float32 elements.
+    public let count: Int
+    /// Keeps borrowed memory alive; `nil` when this storage owns its allocation.
+    private let owner: AnyObject?
+
+    /// Allocates `count` zeroed elements.
+    public init(zeros count: Int) {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
+        self.pointer = raw.assumingMemoryBound(to: Float.self)
+        self.count = count
+        self.owner = nil
+    }
+
+    /// Wraps memory that `owner` keeps alive (used in place, never copied).
+    public init(borrowing pointer: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
+        self.pointer = pointer
+        self.count = count
+        self.owner = owner
+    }
+
+    deinit {
+        if owner == nil { UnsafeMutableRawPointer(pointer).deallocate() }
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `fit`: run FiT diffusion transformers on the CPU.
+struct FitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit",
+        abstract: "Run FiT / FiTv2 diffusion transformers on the CPU.",
+        version: "0.1.0",
+        subcommands: [ForwardCommand.self, InspectCommand.self, BenchCommand.self]
+    )
+}
