@@ -16,12 +16,17 @@ public enum Kernels {
         UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: Vector.self)
     }
 
-    /// e^x for 16 lanes (Cephes polynomial, ≈1 ulp; inputs clamped to ±88.4).
+    /// e^x for 16 lanes (Cephes polynomial, ≈1 ulp; inputs clamped to ±88.4). Rounding to the
+    /// nearest integer uses the 1.5·2²³ trick so that every step stays a vector instruction.
     @inline(__always)
     public static func exp(_ v: Vector) -> Vector {
-        var x = v.clamped(lowerBound: Vector(repeating: -88.37626), upperBound: Vector(repeating: 88.37626))
-        let fx = (x * 1.44269504088896341 + 0.5).rounded(.down)
-        x = x - fx * 0.693359375 + fx * 2.12194440e-4
+        let magic = Vector(repeating: 12_582_912) // 1.5 · 2^23
+        // (`replacing(with:where:)` compiles to vector selects; `clamped` and `pointwiseMax` to lane loops.)
+        let low = Vector(repeating: -87.3365), high = Vector(repeating: 88.37626)
+        var x = v.replacing(with: low, where: v .< low).replacing(with: high, where: v .> high)
+        let shifted = x * 1.44269504088896341 + magic
+        let n = shifted - magic
+        x = x - n * 0.693359375 + n * 2.12194440e-4
         let z = x * x
         var y = Vector(repeating: 1.9875691500e-4)
         y = y * x + 1.3981999507e-3
@@ -30,8 +35,8 @@ public enum Kernels {
         y = y * x + 1.6666665459e-1
         y = y * x + 5.0000001201e-1
         y = y * z + x + 1
-        let exponent = (SIMD16<Int32>(fx) &+ 127) &<< 23
-        return y * unsafeBitCast(exponent, to: Vector.self)
+        let integer = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000
+        return y * unsafeBitCast((integer &+ 127) &<< 23, to: Vector.self)
     }
 
     /// Scalar e^x with the same polynomial as the vector version.
@@ -64,8 +69,9 @@ public enum Kernels {
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
         var maxV = Vector(repeating: -.infinity)
         var i = 0
-        while i + lanes <= count { maxV = pointwiseMax(maxV, load(x, i)); i += lanes }
-        var m = maxV.max()
+        while i + lanes <= count { let v = load(x, i); maxV.replace(with: v, where: v .> maxV); i += lanes }
+        var m = -Float.infinity
+        for lane in 0..<lanes { m = Swift.max(m, maxV[lane]) }
         while i < count { m = Swift.max(m, x[i]); i += 1 }
         var sumV = Vector(repeating: 0)
         i = 0
