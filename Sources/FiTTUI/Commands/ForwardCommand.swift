@@ -34,6 +34,9 @@ struct ForwardCommand: ParsableCommand {
         try Console.reportingErrors {
             let model = try ModelCheckpoint(path: checkpoint, configurationPath: config).makeModel()
             let file = try SafetensorsFile(path: inputs)
+            for (name, what) in [("x", "x F32 (B, C, H, W)"), ("t", "t F32 (B)"), ("y", "y I64 or I32 (B)")] where file.entries[name] == nil {
+                throw FiTError.invalidInput("\(inputs) has no tensor '\(name)'; --inputs needs \(what)")
+            }
             let x = try file.tensor("x")
             let t = try file.entry("t").dtype == .i64 || file.entry("t").dtype == .i32
                 ? try file.integers("t").map(Float.init) : try file.tensor("t").toArray()

@@ -1,0 +1,63 @@
+# FiT Explorer — set-up, build, run, test and benchmark on Debian.
+# `make run` and `make test` install what is missing (apt packages, the Python venv) first.
+
+SHELL := /bin/bash
+APT_PACKAGES := libopenblas-dev libncursesw5-dev libpng-dev pkg-config tmux python3-venv
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+FIXTURES := Tests/FiTKitTests/Fixtures/forward
+THREADS ?= $(shell nproc)
+
+.PHONY: all deps venv build release run test test-swift test-python fixtures bench clean
+
+all: build
+
+## deps: install the Debian packages the build and the tests need (only those missing)
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+## venv: the Python environment for python/ (pinned CPU PyTorch)
+venv: $(VENV)/.installed
+$(VENV)/.installed: python/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r python/requirements.txt
+	touch $@
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+## run: set up and run fit on the shipped fixture model (the explorer is not built yet)
+run: release
+	.build/release/fit inspect $(FIXTURES)/pixel-tiny.safetensors --verbose
+	.build/release/fit forward --checkpoint $(FIXTURES)/pixel-tiny.safetensors \
+	  --inputs $(FIXTURES)/pixel-square.inputs.safetensors --output /tmp/fit-run-output.safetensors --verbose
+	@echo "wrote /tmp/fit-run-output.safetensors"
+
+## test: set up and run every test (Swift and Python)
+test: test-swift test-python
+
+test-swift: build
+	swift test
+
+test-python: venv
+	cd python && ../$(PYTHON) -m pytest -q
+
+## fixtures: regenerate the golden fixtures from the PyTorch reference
+fixtures: venv
+	$(PYTHON) python/make_fixtures.py
+
+## bench: fit and the PyTorch reference on the same shapes and threads
+bench: release venv
+	.build/release/fit bench forward --preset fitv2-xl --tokens 256 --batch 2 --threads $(THREADS) --iterations 3
+	$(PYTHON) python/bench_forward.py --preset fitv2-xl --tokens 256 --batch 2 --threads $(THREADS) --iters 3 --warmup 1
+
+clean:
+	rm -rf .build
