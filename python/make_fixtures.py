@@ -67,6 +67,10 @@ TINY_MODELS = {
     "v2-tiny": _base_config(),
     "pixel-tiny": _base_config(in_channels=3, patch_size=4, hidden_size=48, num_heads=2,
                                num_classes=15, adaln_lora_dim=12),
+    # The official defaults' GELU-tanh MLP (use_swiglu False) and QK-norm with affine weights.
+    "gelu-tiny": _base_config(
+        use_swiglu=False, hidden_size=32, num_heads=2, qk_norm_weight=True, adaln_lora_dim=8,
+        num_classes=5),
 }
 
 
@@ -135,6 +139,7 @@ CASES = [
     ("v2-mask", "v2-tiny", (8, 8), 2, [0.4, 0.7], [6, 6], "i64", "no", False, None, 20),
     ("pixel-square", "pixel-tiny", (8, 8), 2, [0.3, 0.8], [0, 14], "i64", "no", False, None, 0),
     ("pixel-nonsquare", "pixel-tiny", (6, 10), 1, [0.55], [7], "i64", "no", False, None, 0),
+    ("gelu-qkweight", "gelu-tiny", (6, 8), 2, [0.35, 0.65], [1, 4], "i64", "no", False, None, 0),
     # the F16 / BF16 checkpoints on the v2-square inputs (same x, t, y)
     ("v2-square-f16", "v2-tiny-f16", (8, 8), 2, [0.25, 0.9], [4, 10], "i64", "no", False, None, 0),
     ("v2-square-bf16", "v2-tiny-bf16", (8, 8), 2, [0.25, 0.9], [4, 10], "i64", "no", False, None, 0),

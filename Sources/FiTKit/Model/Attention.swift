@@ -8,6 +8,9 @@ struct Attention: Sendable {
     let proj: Linear
     let heads: Int
     let normalizesQK: Bool
+    /// Per-dimension weights of the q and k LayerNorms (`qk_norm_weight`), or `nil`.
+    let qNormWeight: Tensor?
+    let kNormWeight: Tensor?
 
     /// Attention of ``ForwardPass/normed`` into ``ForwardPass/attention`` (before the projection).
     func callAsFunction(_ pass: ForwardPass) {
@@ -20,9 +23,11 @@ struct Attention: Sendable {
             for r in range {
                 let cos = pass.cos.data + (r % n) * dh, sin = pass.sin.data + (r % n) * dh
                 for part in 0..<2 {
+                    let weight = part == 0 ? qNormWeight : kNormWeight
                     for h in 0..<heads {
                         let p = qkvData + r * stride + part * d + h * dh
                         if normalizesQK { Kernels.layerNorm(p, into: p, count: dh) }
+                        if let weight { Kernels.multiply(p, by: weight.data, count: dh) }
                         Self.rotate(p, cos: cos, sin: sin, count: dh)
                     }
                 }

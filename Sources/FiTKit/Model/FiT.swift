@@ -36,11 +36,16 @@ public final class FiT: @unchecked Sendable {
             let modulation: AdaLNModulation = configuration.usesLoRAAdaLN
                 ? .lowRank(down: try linear("\(p).adaLN_modulation.1"), up: try linear("\(p).adaLN_modulation.2"))
                 : .full(try linear("\(p).adaLN_modulation.1"))
+            let feedForward: FeedForward = configuration.useSwiglu
+                ? .swiGLU(gate: try linear("\(p).mlp.fc1_g"), value: try linear("\(p).mlp.fc1_x"), down: try linear("\(p).mlp.fc2"))
+                : .gelu(up: try linear("\(p).mlp.fc1"), down: try linear("\(p).mlp.fc2"))
+            let normWeights = configuration.usesQKNorm && configuration.qkNormWeight
             return FiTBlock(
                 attention: Attention(qkv: try linear("\(p).attn.qkv"), proj: try linear("\(p).attn.proj"),
-                                     heads: configuration.numHeads, normalizesQK: configuration.usesQKNorm),
-                feedForward: SwiGLU(gate: try linear("\(p).mlp.fc1_g"), value: try linear("\(p).mlp.fc1_x"),
-                                    down: try linear("\(p).mlp.fc2")),
+                                     heads: configuration.numHeads, normalizesQK: configuration.usesQKNorm,
+                                     qNormWeight: normWeights ? try weights.tensor("\(p).attn.q_norm.weight") : nil,
+                                     kNormWeight: normWeights ? try weights.tensor("\(p).attn.k_norm.weight") : nil),
+                feedForward: feedForward,
                 modulation: modulation)
         }
         finalLayer = FinalLayer(modulation: try linear("final_layer.adaLN_modulation.1"), linear: try linear("final_layer.linear"))

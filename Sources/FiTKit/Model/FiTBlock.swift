@@ -6,7 +6,7 @@
 /// The modulation chunks are, in order: shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp.
 struct FiTBlock: Sendable {
     let attention: Attention
-    let feedForward: SwiGLU
+    let feedForward: FeedForward
     let modulation: AdaLNModulation
 
     /// Updates the residual stream `x` (B·N, D) in place.

@@ -3,8 +3,8 @@ extension FiTConfiguration {
     /// Linear layer plus attention's QKᵀ and A·V (elementwise work is not counted).
     public func forwardMACs(batch: Int, tokens: Int) -> Int {
         let d = hiddenSize, rows = batch * tokens
-        // Patch embedding; per block qkv (3d²), proj (d²) and SwiGLU (3·d·ffn); the output Linear.
-        let perTokenLinear = patchDim * d + depth * (4 * d * d + 3 * ffnHidden * d)
+        // Patch embedding; per block qkv (3d²), proj (d²) and the feed-forward; the output Linear.
+        let perTokenLinear = patchDim * d + depth * (4 * d * d + (useSwiglu ? 3 : 2) * ffnHidden * d)
             + d * patchSize * patchSize * outChannels
         let attention = depth * batch * 2 * tokens * tokens * d
         var perSample = 256 * d + d * d + 2 * d * d // timestep MLP, final adaLN

@@ -17,9 +17,17 @@ extension FiTConfiguration {
         for i in 0..<depth {
             let p = "blocks.\(i)"
             linear("\(p).attn.qkv", out: 3 * d, in: d, bias: qkvBias)
+            if usesQKNorm && qkNormWeight {
+                list.append(("\(p).attn.q_norm.weight", [headDim]))
+                list.append(("\(p).attn.k_norm.weight", [headDim]))
+            }
             linear("\(p).attn.proj", out: d, in: d)
-            linear("\(p).mlp.fc1_g", out: ffnHidden, in: d, bias: ffnBias)
-            linear("\(p).mlp.fc1_x", out: ffnHidden, in: d, bias: ffnBias)
+            if useSwiglu {
+                linear("\(p).mlp.fc1_g", out: ffnHidden, in: d, bias: ffnBias)
+                linear("\(p).mlp.fc1_x", out: ffnHidden, in: d, bias: ffnBias)
+            } else {
+                linear("\(p).mlp.fc1", out: ffnHidden, in: d, bias: ffnBias)
+            }
             linear("\(p).mlp.fc2", out: d, in: ffnHidden, bias: ffnBias)
             if usesLoRAAdaLN, let r = adalnLoraDim {
                 linear("\(p).adaLN_modulation.1", out: r, in: d, bias: adalnBias)

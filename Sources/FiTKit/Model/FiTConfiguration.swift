@@ -125,10 +125,10 @@ extension FiTConfiguration {
     public var patchDim: Int { inChannels * patchSize * patchSize }
     /// Channels per pixel coming out: twice `in_channels` when the model also predicts a variance.
     public var outChannels: Int { learnSigma ? 2 * inChannels : inChannels }
-    /// Hidden width of the SwiGLU feed-forward layer.
+    /// Hidden width of the feed-forward layer (SwiGLU: two thirds of `mlp_ratio · D` unless large).
     public var ffnHidden: Int {
         let h = Int(Double(hiddenSize) * mlpRatio)
-        return useSwigluLarge ? h : (h * 2) / 3
+        return !useSwiglu || useSwigluLarge ? h : (h * 2) / 3
     }
     /// Rows of the label table: the classes plus the null class used for guidance.
     public var labelTableRows: Int { numClasses + (classDropoutProb > 0 ? 1 : 0) }
@@ -156,7 +156,6 @@ extension FiTConfiguration {
         func unsupported(_ key: String, _ value: String, _ why: String) -> FiTError {
             .unsupportedConfiguration(key: key, value: value, reason: why)
         }
-        guard useSwiglu else { throw unsupported("use_swiglu", "false", "only the SwiGLU feed-forward (every released FiT) is implemented") }
         guard relPosEmbed == "rope" else { throw unsupported("rel_pos_embed", relPosEmbed ?? "null", "FiT positions come from 2-D RoPE ('rope')") }
         guard absPosEmbed == nil else { throw unsupported("abs_pos_embed", absPosEmbed!, "no released FiT uses an absolute position embedding") }
         guard !addRelPeToV else { throw unsupported("add_rel_pe_to_v", "true", "RoPE is applied to q and k only") }
@@ -165,7 +164,6 @@ extension FiTConfiguration {
             throw unsupported(key, value!, "only null or 'layernorm' is implemented")
         }
         guard (qNorm == nil) == (kNorm == nil) else { throw unsupported("k_norm", kNorm ?? "null", "q_norm and k_norm must both be set or both be null") }
-        guard !qkNormWeight else { throw unsupported("qk_norm_weight", "true", "the released models use QK-norm without affine weights") }
         switch adalnType {
         case "normal": break
         case "lora":

@@ -65,6 +65,31 @@ public enum Kernels {
         while i < count { let g = gate[i]; gate[i] = g / (1 + exp(-g)) * value[i]; i += 1 }
     }
 
+    /// GELU with the tanh approximation, in place: `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`,
+    /// written as `x · sigmoid(2u)` so it needs one exp.
+    public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        let c: Float = 0.7978845608028654 // √(2/π)
+        var i = 0
+        while i + lanes <= count {
+            let v = load(x, i)
+            let u = c * (v + 0.044715 * v * v * v)
+            store(v / (1 + exp(-2 * u)), x, i)
+            i += lanes
+        }
+        while i < count {
+            let v = x[i], u = c * (v + 0.044715 * v * v * v)
+            x[i] = v / (1 + exp(-2 * u))
+            i += 1
+        }
+    }
+
+    /// `x ← x ⊙ w`.
+    public static func multiply(_ x: UnsafeMutablePointer<Float>, by w: UnsafePointer<Float>, count: Int) {
+        var i = 0
+        while i + lanes <= count { store(load(x, i) * load(w, i), x, i); i += lanes }
+        while i < count { x[i] *= w[i]; i += 1 }
+    }
+
     /// Numerically stable softmax of one row in place (the row maximum is subtracted first).
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
         var maxV = Vector(repeating: -.infinity)

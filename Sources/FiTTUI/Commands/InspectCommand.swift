@@ -36,7 +36,7 @@ struct InspectCommand: ParsableCommand {
                 "preset:        \(preset?.rawValue ?? "none (tensors match no official model)")",
                 "model:         \(family); \(latent ? "latent space (SD-VAE, 8×)" : "\(c.inChannels)-channel pixel space")",
                 "network:       hidden \(c.hiddenSize), depth \(c.depth), heads \(c.numHeads) × \(c.headDim), patch \(c.patchSize), "
-                    + "channels \(c.inChannels) → \(c.outChannels), SwiGLU \(c.ffnHidden)",
+                    + "channels \(c.inChannels) → \(c.outChannels), \(c.useSwiglu ? "SwiGLU" : "GELU MLP") \(c.ffnHidden)",
                 "conditioning:  adaLN \(c.usesLoRAAdaLN ? "LoRA r=\(c.adalnLoraDim ?? 0) + global" : "full 6D"), "
                     + "QK-norm \(c.qNorm ?? "none"), \(c.numClasses) classes\(c.classDropoutProb > 0 ? " + null class \(c.numClasses)" : "")",
                 "parameters:    \(grouped(c.parameterCount)) expected; file holds \(grouped(model.file.entries.values.reduce(0) { $0 + $1.elementCount })) "
