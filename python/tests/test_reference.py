@@ -282,7 +282,7 @@ def test_manifest_covers_required_cases():
     assert interps == set(R.INTERPOLATION_TO_MODE)
     assert {c["checkpoint"] for c in man} == {
         "v1-tiny.safetensors", "v2-tiny.safetensors", "pixel-tiny.safetensors",
-        "v2-tiny-f16.safetensors", "v2-tiny-bf16.safetensors"}
+        "v2-tiny-f16.safetensors", "v2-tiny-bf16.safetensors", "gelu-tiny.safetensors"}
     for c in man:
         for k in ("inputs", "output", "checkpoint"):
             assert (FIX / c[k]).exists()
