@@ -42,7 +42,7 @@ run: release
 	@echo "wrote /tmp/fit-run-output.safetensors"
 
 ## test: set up and run every test (Swift and Python)
-test: test-swift test-python
+test: venv test-swift test-python
 
 test-swift: build
 	swift test

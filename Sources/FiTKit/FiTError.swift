@@ -34,7 +34,7 @@ public enum FiTError: Error, Equatable, CustomStringConvertible {
         case .unsupportedDType(let path, let tensor, let dtype):
             return "\(path): tensor '\(tensor)' has dtype \(dtype); fit reads F32, F16 and BF16 (and I64/I32 for labels)."
         case .writeFailed(let path, let reason):
-            return "cannot write \(path): \(reason). Nothing was written; free space or pick another folder."
+            return "cannot write \(path): \(reason)."
         case .missingConfiguration(let path):
             return "\(path): no model configuration found (no 'fit_config' metadata, no \(path).json beside it, "
                 + "and its tensors match no official preset). Pass --config FILE with the network_config params."

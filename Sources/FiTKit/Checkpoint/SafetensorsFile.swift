@@ -123,6 +123,9 @@ public final class SafetensorsFile: @unchecked Sendable {
         return e
     }
 
+    var mappedBase: UnsafeRawPointer { map.base }
+    var mappedSize: Int { map.size }
+
     private func bytes(of entry: Entry) -> UnsafeRawPointer { map.base + dataStart + entry.byteRange.lowerBound }
 
     /// The tensor as float32: F32 in place (copied only if misaligned), F16/BF16 widened.

@@ -27,7 +27,7 @@ public enum AtomicFile {
         if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
         if let failure {
             unlink(temporary)
-            throw FiTError.writeFailed(path: path, reason: failure)
+            throw FiTError.writeFailed(path: path, reason: "\(failure); nothing was written — free some space or pick another folder")
         }
     }
 }

@@ -6,6 +6,6 @@ struct FitCommand: ParsableCommand {
         commandName: "fit",
         abstract: "Run FiT / FiTv2 diffusion transformers on the CPU.",
         version: "0.1.0",
-        subcommands: [ForwardCommand.self, InspectCommand.self, BenchCommand.self]
+        subcommands: [GenerateCommand.self, ForwardCommand.self, InspectCommand.self, BenchCommand.self]
     )
 }

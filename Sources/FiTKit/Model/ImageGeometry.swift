@@ -1,0 +1,47 @@
+/// How image sizes in pixels map onto a model's grid: latent models (4 channels) work on the
+/// SD-VAE's 8× smaller latent, pixel models on the pixels; both in patches of `patch_size`.
+public struct ImageGeometry: Sendable, Equatable {
+    public let configuration: FiTConfiguration
+
+    public init(_ configuration: FiTConfiguration) { self.configuration = configuration }
+
+    /// Whether the model works in the SD-VAE latent space (4 channels) rather than on pixels.
+    public var isLatent: Bool { configuration.inChannels == 4 }
+    /// Pixels per grid cell: 8 for latent models, 1 for pixel models.
+    public var pixelsPerCell: Int { isLatent ? 8 : 1 }
+    /// Image sides must be multiples of this many pixels.
+    public var sizeStep: Int { configuration.patchSize * pixelsPerCell }
+    /// The largest side the RoPE cache allows, in pixels.
+    public var maximumSide: Int { RoPE2D.maximumSide * sizeStep }
+    /// The square side of the training context, in pixels (256 for the official models).
+    public var nativeSide: Int { Int(Double(configuration.contextSize).squareRoot()) * sizeStep }
+
+    /// Parses "WxH" (also "W×H", or one number for a square).
+    public static func parse(_ text: String) throws -> (width: Int, height: Int) {
+        let parts = text.lowercased().replacingOccurrences(of: "×", with: "x").split(separator: "x")
+        let numbers = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard numbers.count == parts.count, (1...2).contains(numbers.count), numbers.allSatisfy({ $0 > 0 }) else {
+            throw FiTError.invalidInput("size '\(text)' is not WxH in pixels (e.g. 256x256)")
+        }
+        return (numbers[0], numbers.count == 2 ? numbers[1] : numbers[0])
+    }
+
+    /// The grid (height, width in model cells) for an image of `width × height` pixels, or an
+    /// error naming the nearest sizes the model can make.
+    public func grid(width: Int, height: Int) throws -> (height: Int, width: Int) {
+        let step = sizeStep
+        guard width % step == 0, height % step == 0, width <= maximumSide, height <= maximumSide else {
+            func candidates(_ v: Int) -> [Int] {
+                Array(Set([v / step * step, (v + step - 1) / step * step].map { min(max($0, step), maximumSide) })).sorted()
+            }
+            let near = candidates(width).flatMap { w in candidates(height).map { "\(w)x\($0)" } }
+            let why = width > maximumSide || height > maximumSide
+                ? "is beyond the RoPE cache (at most \(maximumSide) px per side)"
+                : "is not a multiple of \(step) px (patch \(configuration.patchSize)\(isLatent ? " × VAE 8" : ""))"
+            throw FiTError.invalidInput("size \(width)x\(height) \(why); nearest valid sizes: \(near.joined(separator: ", "))")
+        }
+        return (height / pixelsPerCell, width / pixelsPerCell)
+    }
+}
+
+import Foundation

@@ -1,0 +1,85 @@
+import ArgumentParser
+import FiTKit
+import Foundation
+
+/// `fit generate`: sample images headlessly and write PNGs that remember how they were made.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate images and write them as PNG (with the settings in their metadata).",
+        discussion: """
+        Defaults come from the model's metadata (recommended sampler, steps, guidance, size). \
+        The PNG's 'parameters' text chunk records every setting; `fit generate --from IMAGE.png` \
+        makes the same image again.
+        """
+    )
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: [.customLong("class")], help: "Class id or name.")
+    var classLabel: String?
+
+    @Option(help: "Image size in pixels, WxH (default: the model's training size).")
+    var size: String?
+
+    @Option(help: "Sampling steps (default: the model's recommendation).")
+    var steps: Int?
+
+    @Option(help: "Sampler: \(SamplerKind.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's recommendation).")
+    var sampler: SamplerKind?
+
+    @Option(help: "Classifier-free guidance scale (1 = none).")
+    var cfg: Double?
+
+    @Option(help: "Power of the cosine guidance schedule (0 = constant).")
+    var scalePow: Double?
+
+    @Option(help: "Seed (default: random; recorded in the PNG).")
+    var seed: UInt64?
+
+    @OptionGroup var rope: RoPEOptions
+
+    @Option(help: "Output PNG (default: fit-output/<class>-<seed>.png).")
+    var out: String?
+
+    @Option(help: "Folder to write every step's x_t and x0 preview to.")
+    var trajectory: String?
+
+    @Option(help: "Write a contact sheet of the trajectory (x_t above, x0 below) to this PNG.")
+    var sheet: String?
+
+    @Option(help: "Number of images (seeds seed, seed+1, …).")
+    var count = 1
+
+    @Flag(help: "Overwrite existing files.")
+    var force = false
+
+    @Flag(help: "Print nothing but errors.")
+    var quiet = false
+
+    @Option(help: "Regenerate the image whose PNG metadata is in this file.")
+    var from: String?
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        if let cfg, cfg < 0 || !cfg.isFinite { throw ValidationError("--cfg must be ≥ 0, got \(cfg)") }
+        if count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
+        if from == nil && classLabel == nil { throw ValidationError("--class is required (or --from IMAGE.png)") }
+    }
+
+    func run() throws {
+        runtime.apply()
+        try Console.reportingErrors {
+            let record = try from.map { path in try GenerationRecord.from(pngText: try PNGFile.read(path).text, path: path) }
+            let loaded = try model.load(orRecorded: record)
+            let plan = try GenerationPlan(command: self, model: loaded, record: record)
+            for image in 0..<count {
+                try plan.generate(seed: plan.seed &+ UInt64(image), numbered: count > 1, quiet: quiet)
+            }
+        }
+    }
+}
+
+extension SamplerKind: ExpressibleByArgument {}

@@ -1,0 +1,147 @@
+import FiTKit
+import Foundation
+
+/// The settings of one `fit generate` run resolved against the model: flags first, then the
+/// image's record (`--from`), then the model's recommendations, then defaults for its family.
+struct GenerationPlan {
+    let loaded: LoadedModel
+    let classID: Int
+    let width: Int
+    let height: Int
+    let grid: (height: Int, width: Int)
+    let steps: Int
+    let sampler: SamplerKind
+    let cfg: Double
+    let scalePow: Double
+    let seed: UInt64
+    let rope: RoPEScaling?
+    let out: String?
+    let trajectoryFolder: String?
+    let sheet: String?
+    let force: Bool
+
+    init(command c: GenerateCommand, model loaded: LoadedModel, record: GenerationRecord?) throws {
+        self.loaded = loaded
+        let config = loaded.model.configuration
+        let recommended = loaded.metadata.recommended
+        let geometry = loaded.geometry
+        guard !geometry.isLatent else {
+            throw FiTError.invalidInput("\(loaded.path) is a latent-space model: turning its latents into pixels needs "
+                                        + "the SD-VAE decoder, which this version of fit does not have yet")
+        }
+        classID = try c.classLabel.map { try loaded.metadata.classID(for: $0, numClasses: config.numClasses) }
+            ?? record!.classID
+        if let text = c.size ?? record.map({ "\($0.width)x\($0.height)" }) ?? recommended.size {
+            (width, height) = try ImageGeometry.parse(text)
+        } else {
+            (width, height) = (geometry.nativeSide, geometry.nativeSide)
+        }
+        grid = try geometry.grid(width: width, height: height)
+        let family: (SamplerKind, Int) = config.useSit ? (.euler, 50) : (.ddim, 50)
+        sampler = c.sampler ?? record?.sampler ?? recommended.sampler ?? family.0
+        steps = c.steps ?? record?.steps ?? recommended.steps ?? family.1
+        cfg = c.cfg ?? record?.cfg ?? recommended.cfg ?? 4.0
+        scalePow = c.scalePow ?? record?.scalePow ?? recommended.scalePow ?? 0
+        seed = c.seed ?? record?.seed ?? UInt64(UInt32.random(in: 0...UInt32.max))
+        if let explicit = c.rope.scaling {
+            rope = explicit
+        } else if let record {
+            rope = record.rope
+        } else if let name = recommended.interpolation, let mode = RoPEInterpolation(rawValue: name) {
+            rope = RoPEScaling(interpolation: mode, decouple: recommended.decouple ?? false, oriMaxPeLen: recommended.oriMaxPeLen)
+        } else {
+            rope = nil
+        }
+        out = c.out
+        trajectoryFolder = c.trajectory
+        sheet = c.sheet
+        force = c.force
+        try parameters(seed: seed).validate(for: config)
+    }
+
+    func parameters(seed: UInt64) -> SamplingParameters {
+        SamplingParameters(classes: [classID], height: grid.height, width: grid.width, steps: steps, sampler: sampler,
+                           guidanceScale: cfg, scalePower: scalePow, seed: seed, rope: rope)
+    }
+
+    /// Where image `seed` goes: `--out` (numbered when several), else `fit-output/<class>-<seed>.png`.
+    func outputPath(seed: UInt64, numbered: Bool) -> String {
+        guard let out else {
+            let name = (loaded.className(classID) ?? "class\(classID)").replacingOccurrences(of: "/", with: "-")
+            return "fit-output/\(name)-\(seed).png"
+        }
+        guard numbered else { return out }
+        let url = URL(fileURLWithPath: out)
+        let stem = url.deletingPathExtension().lastPathComponent, ext = url.pathExtension.isEmpty ? "png" : url.pathExtension
+        return url.deletingLastPathComponent().appendingPathComponent("\(stem)-\(seed).\(ext)").path
+    }
+
+    /// Runs one generation and writes its files.
+    func generate(seed: UInt64, numbered: Bool, quiet: Bool) throws {
+        let path = outputPath(seed: seed, numbered: numbered)
+        try OutputFiles.prepare(path, force: force, createFolder: out == nil)
+        if let sheet { try OutputFiles.prepare(sheet, force: force, createFolder: false) }
+        if let trajectoryFolder { try OutputFiles.prepareFolder(trajectoryFolder) }
+
+        let trajectory = try DenoisingTrajectory(model: loaded.model, parameters: parameters(seed: seed))
+        var iterator = trajectory.makeIterator()
+        let progress = ProgressReporter(quiet: quiet, label: (path as NSString).lastPathComponent)
+        var kept: [TrajectoryStep] = []
+        var last: TrajectoryStep?
+        while let step = iterator.next() {
+            progress.update(step: step)
+            if sheet != nil || trajectoryFolder != nil { kept.append(step) }
+            last = step
+        }
+        guard let last else { return }
+        let record = GenerationRecord(software: "fit \(FitCommand.configuration.version)", modelPath: loaded.path,
+                                      modelHash: loaded.fingerprint, classID: classID, className: loaded.className(classID),
+                                      width: width, height: height, steps: steps, sampler: sampler, cfg: cfg,
+                                      scalePow: scalePow, guidedChannels: nil, seed: seed, rope: rope)
+        try PNGFile.write(RGBImage(tensor: last.next), text: [(GenerationRecord.textKey, try record.json()), ("Software", "fit")], to: path)
+        if let trajectoryFolder {
+            for step in kept {
+                let name = String(format: "step-%03d", step.index)
+                try PNGFile.write(RGBImage(tensor: step.xt), to: "\(trajectoryFolder)/\(name)-xt.png")
+                try PNGFile.write(RGBImage(tensor: step.x0), to: "\(trajectoryFolder)/\(name)-x0.png")
+            }
+        }
+        if let sheet {
+            let chosen = ContactSheet.evenlySpaced(count: kept.count, limit: 16).map { kept[$0] }
+            let image = ContactSheet.compose([chosen.map { RGBImage(tensor: $0.xt) } + [RGBImage(tensor: last.next)],
+                                              chosen.map { RGBImage(tensor: $0.x0) }])
+            try PNGFile.write(image, text: [(GenerationRecord.textKey, try record.json())], to: sheet)
+        }
+        progress.finish(path: path, evaluations: iterator.evaluations)
+    }
+}
+
+/// Checks on output paths before any work is done.
+enum OutputFiles {
+    /// Fails when `path` exists (unless `force`) or its folder is missing (created when `createFolder`).
+    static func prepare(_ path: String, force: Bool, createFolder: Bool) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isFolder: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
+            guard createFolder else { throw FiTError.writeFailed(path: path, reason: "the folder \(folder) does not exist") }
+            try prepareFolder(folder)
+        } else if !isFolder.boolValue {
+            throw FiTError.writeFailed(path: path, reason: "\(folder) is not a folder")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            throw FiTError.writeFailed(path: path, reason: "the folder \(folder) is not writable")
+        }
+        if FileManager.default.fileExists(atPath: path) && !force {
+            throw FiTError.writeFailed(path: path, reason: "the file exists (pass --force to overwrite)")
+        }
+    }
+
+    /// Creates `folder` (and its parents) when missing.
+    static func prepareFolder(_ folder: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw FiTError.writeFailed(path: folder, reason: "cannot create the folder (\(error.localizedDescription))")
+        }
+    }
+}

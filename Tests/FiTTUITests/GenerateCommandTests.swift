@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+import FiTKit
+
+/// `fit generate` end to end on the pixel-space fixture model.
+@Suite struct GenerateCommandTests {
+    let cli = CommandLineTests()
+    var model: String { cli.fixture("pixel-tiny.safetensors") }
+
+    @Test func writesAPNGThatRegeneratesBitIdentically() throws {
+        let a = cli.scratch("a.png"), b = URL(fileURLWithPath: a).deletingLastPathComponent().appendingPathComponent("b.png").path
+        let first = try cli.fit("generate", "--model", model, "--class", "3", "--steps", "5", "--seed", "42", "--cfg", "2",
+                                "--size", "32x24", "--out", a)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("wrote"))
+        let (image, text) = try PNGFile.read(a)
+        #expect(image.width == 32 && image.height == 24)
+        let record = try GenerationRecord.from(pngText: text, path: a)
+        #expect(record.seed == 42 && record.classID == 3 && record.steps == 5 && record.sampler == .euler && record.cfg == 2)
+        let again = try cli.fit("generate", "--from", a, "--out", b, "--quiet")
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.isEmpty)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: a)) == Data(contentsOf: URL(fileURLWithPath: b)))
+    }
+
+    @Test func anIndependentDecoderReadsTheSamePixelsAndMetadata() throws {
+        let python = CommandLineTests.root.appendingPathComponent(".venv/bin/python").path
+        try #require(FileManager.default.isExecutableFile(atPath: python), "run `make venv` first: Pillow checks our PNGs")
+        let path = cli.scratch("p.png")
+        #expect(try cli.fit("generate", "--model", model, "--class", "1", "--steps", "3", "--seed", "7", "--out", path).status == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", """
+            import sys; from PIL import Image
+            im = Image.open(sys.argv[1]); im.load()
+            print(im.format, im.mode, im.size[0], im.size[1], sum(im.tobytes()), im.info["parameters"])
+            """, path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let (image, text) = try PNGFile.read(path)
+        let expected = "PNG RGB \(image.width) \(image.height) \(image.pixels.reduce(0) { $0 + Int($1) }) \(text["parameters"]!)\n"
+        #expect(output == expected)
+    }
+
+    @Test func trajectoryFolderAndContactSheet() throws {
+        let dir = URL(fileURLWithPath: cli.scratch("x")).deletingLastPathComponent()
+        let r = try cli.fit("generate", "--model", model, "--class", "0", "--steps", "4", "--seed", "1",
+                            "--out", dir.appendingPathComponent("final.png").path,
+                            "--trajectory", dir.appendingPathComponent("steps").path,
+                            "--sheet", dir.appendingPathComponent("sheet.png").path)
+        #expect(r.status == 0, "\(r.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("steps").path).sorted()
+        #expect(files == ["step-000-x0.png", "step-000-xt.png", "step-001-x0.png", "step-001-xt.png",
+                          "step-002-x0.png", "step-002-xt.png", "step-003-x0.png", "step-003-xt.png"])
+        let sheet = try PNGFile.read(dir.appendingPathComponent("sheet.png").path).image
+        #expect(sheet.width == 5 * 32 + 6 * 2 && sheet.height == 2 * 32 + 3 * 2)
+    }
+
+    @Test func countWritesOneImagePerSeed() throws {
+        let out = cli.scratch("batch.png")
+        let r = try cli.fit("generate", "--model", model, "--class", "2", "--steps", "2", "--seed", "10", "--count", "2", "--out", out)
+        #expect(r.status == 0, "\(r.stderr)")
+        let folder = URL(fileURLWithPath: out).deletingLastPathComponent()
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("batch-10.png").path))
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("batch-11.png").path))
+    }
+
+    @Test func badInputIsAClearErrorAndWritesNothing() throws {
+        let out = cli.scratch("never.png")
+        cli.expectBadInput(try cli.fit("generate", "--model", model, "--class", "99", "--out", out), mentions: "class id 99 is out of range")
+        cli.expectBadInput(try cli.fit("generate", "--model", model, "--class", "1", "--size", "30x32", "--out", out),
+                           mentions: "nearest valid sizes: 28x32, 32x32")
+        cli.expectBadInput(try cli.fit("generate", "--model", model, "--class", "1", "--sampler", "ddpm", "--out", out),
+                           mentions: "use euler, heun, dopri5, sde")
+        cli.expectBadInput(try cli.fit("generate", "--model", cli.fixture("v2-tiny.safetensors"), "--class", "1", "--out", out),
+                           mentions: "needs the SD-VAE decoder")
+        cli.expectBadInput(try cli.fit("generate", "--model", model, "--class", "1", "--out", "/nonexistent-folder/x.png"),
+                           mentions: "does not exist")
+        #expect(!FileManager.default.fileExists(atPath: out))
+        // Usage errors come from the argument parser with its own exit code.
+        #expect(try cli.fit("generate", "--model", model, "--class", "1", "--steps", "0").status != 0)
+        #expect(try cli.fit("generate", "--model", model, "--class", "1", "--cfg", "-1").status != 0)
+    }
+
+    @Test func existingFilesAreKeptUnlessForced() throws {
+        let out = cli.scratch("keep.png")
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: out))
+        cli.expectBadInput(try cli.fit("generate", "--model", model, "--class", "1", "--steps", "2", "--out", out),
+                           mentions: "the file exists")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data("precious".utf8))
+        #expect(try cli.fit("generate", "--model", model, "--class", "1", "--steps", "2", "--out", out, "--force").status == 0)
+    }
+
+    @Test func aPNGWithoutOurMetadataCannotBeRegenerated() throws {
+        let path = cli.scratch("plain.png")
+        try PNGFile.write(RGBImage(width: 2, height: 2), to: path)
+        cli.expectBadInput(try cli.fit("generate", "--from", path, "--model", model), mentions: "was not made by fit generate")
+    }
+
+    @Test func aFullDiskLeavesNoPartialFile() throws {
+        // A 1 KiB file-size limit makes the PNG write fail as a full disk would.
+        let out = cli.scratch("full.png")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -f 1; exec \"$0\" \"$@\"", CommandLineTests.binary,
+                             "generate", "--model", model, "--class", "1", "--steps", "2", "--size", "64x64", "--out", out]
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2, "\(stderr)")
+        #expect(stderr.contains("nothing was written"))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: URL(fileURLWithPath: out).deletingLastPathComponent().path)
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    @Test func unknownClassNameListsTheNames() throws {
+        // A copy of the pixel fixture with class names in its metadata.
+        let source = try SafetensorsFile(path: model)
+        let path = cli.scratch("named.safetensors")
+        var metadata = source.metadata
+        metadata["class_names"] = #"["smiley", "heart", "person"]"#
+        try SafetensorsWriter.write(try source.names.map { ($0, .float32(try source.tensor($0))) }, metadata: metadata, to: path)
+        cli.expectBadInput(try cli.fit("generate", "--model", path, "--class", "hart", "--out", cli.scratch("n.png")),
+                           mentions: "classes: smiley, heart, person")
+        #expect(try cli.fit("generate", "--model", path, "--class", "Heart", "--steps", "2", "--out", cli.scratch("h.png")).status == 0)
+    }
+}
