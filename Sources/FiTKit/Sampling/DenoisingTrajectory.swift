@@ -37,6 +37,8 @@ public struct DenoisingTrajectory: Sequence {
 
         /// Model evaluations so far.
         public var evaluations: Int { state.model.evaluations }
+        /// Seconds spent in the network's forward passes so far.
+        public var forwardSeconds: Double { state.model.forwardSeconds }
         /// Steps the sampler plans (nil for dopri5).
         public var plannedSteps: Int? { sampler.plannedSteps }
 

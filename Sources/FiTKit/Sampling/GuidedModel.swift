@@ -16,6 +16,8 @@ public final class GuidedModel: @unchecked Sendable {
     public let rope: RoPEScaling?
     /// Model evaluations so far (one forward of all rows each).
     public private(set) var evaluations = 0
+    /// Seconds spent inside the network's forward passes so far (for benchmarks).
+    public private(set) var forwardSeconds = 0.0
 
     public init(model: FiT, parameters p: SamplingParameters) {
         self.model = model
@@ -43,17 +45,25 @@ public final class GuidedModel: @unchecked Sendable {
         return (s - 1) * step + 1
     }
 
+    private func timed(_ body: () throws -> Tensor) rethrows -> Tensor {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { forwardSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        return try body()
+    }
+
     /// The model output (rows, C_out, H, W) for the state `x` (rows, C, H, W) at model time `t`.
     public func callAsFunction(_ x: Tensor, t: Float) throws -> Tensor {
         evaluations += 1
         guard usesGuidance else {
-            return try model.forward(x, t: Array(repeating: t, count: batch), y: classes, rope: rope)
+            return try timed { try model.forward(x, t: Array(repeating: t, count: batch), y: classes, rope: rope) }
         }
         let b = batch
         let half = x.batch(0..<b)
         let nullClass = model.configuration.numClasses
-        let out = try model.forward(Tensor.concatenatingBatches([half, half]), t: Array(repeating: t, count: 2 * b),
-                                    y: classes + Array(repeating: nullClass, count: b), rope: rope)
+        let out = try timed {
+            try model.forward(Tensor.concatenatingBatches([half, half]), t: Array(repeating: t, count: 2 * b),
+                              y: classes + Array(repeating: nullClass, count: b), rope: rope)
+        }
         let (c, h, w) = (out.shape[1], out.shape[2], out.shape[3])
         let plane = h * w, s = scale(at: t)
         for i in 0..<b {

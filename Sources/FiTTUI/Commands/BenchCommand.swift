@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (speed is measured here, never in tests).",
-        subcommands: [ForwardBench.self]
+        subcommands: [ForwardBench.self, GenerateBench.self]
     )
 }
 
@@ -90,3 +90,59 @@ struct ForwardBench: ParsableCommand {
 }
 
 extension ModelPreset: ExpressibleByArgument {}
+
+/// `fit bench generate`: seconds per sampling step with guidance, and the share of the time
+/// spent outside the network's forward passes (sampler arithmetic, noise, copies).
+struct GenerateBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Time sampling steps.")
+
+    @Option(help: "Model checkpoint; without it, random weights in --preset shapes.")
+    var model: String?
+
+    @Option(help: "Official model shapes for random weights: \(ModelPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var preset: ModelPreset = .fitv2XL
+
+    @Option(help: "Tokens per image (the most square grid).")
+    var tokens = 256
+
+    @Option(help: "Sampling steps.")
+    var steps = 3
+
+    @Option(help: "Sampler (default: euler for flow models, ddim for DDPM models).")
+    var sampler: SamplerKind?
+
+    @Option(help: "Guidance scale (> 1 runs the guided, doubled batch).")
+    var cfg = 4.0
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func run() throws {
+        runtime.apply()
+        try Console.reportingErrors {
+            let fit: FiT, name: String
+            if let model {
+                fit = try ModelCheckpoint(path: model).makeModel()
+                name = URL(fileURLWithPath: model).lastPathComponent
+            } else {
+                fit = try FiT(configuration: preset.configuration, weights: RandomWeights(configuration: preset.configuration))
+                name = preset.rawValue + " (random weights)"
+            }
+            let c = fit.configuration
+            let rows = (1...tokens).last { tokens % $0 == 0 && $0 * $0 <= tokens } ?? 1
+            let kind = sampler ?? (c.useSit ? .euler : .ddim)
+            let parameters = SamplingParameters(classes: [0], height: rows * c.patchSize, width: tokens / rows * c.patchSize,
+                                                steps: steps, sampler: kind, guidanceScale: cfg, seed: 0)
+            let start = DispatchTime.now().uptimeNanoseconds
+            var iterator = try DenoisingTrajectory(model: fit, parameters: parameters).makeIterator()
+            var count = 0
+            while iterator.next() != nil { count += 1 }
+            let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let outside = total - iterator.forwardSeconds
+            print("fit bench generate: \(name), \(tokens) tokens (\(rows)×\(tokens / rows)), \(kind.rawValue), cfg \(cfg), "
+                  + "threads \(Parallel.threads), BLAS \(BLASRuntime.coreName)")
+            print(String(format: "steps:            %d (%d model evaluations of batch %d)", count, iterator.evaluations, cfg > 1 ? 2 : 1))
+            print(String(format: "time per step:    %.4f s (total %.3f s)", total / Double(count), total))
+            print(String(format: "outside forward:  %.4f s = %.2f %% of the total", outside, 100 * outside / total))
+        }
+    }
+}

@@ -34,6 +34,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Power of the cosine guidance schedule (0 = constant).")
     var scalePow: Double?
 
+    @Option(help: "Output channels guidance applies to (default: the official 3, i.e. all of an RGB model).")
+    var guidedChannels: Int?
+
     @Option(help: "Seed (default: random; recorded in the PNG).")
     var seed: UInt64?
 
@@ -66,6 +69,7 @@ struct GenerateCommand: ParsableCommand {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
         if let cfg, cfg < 0 || !cfg.isFinite { throw ValidationError("--cfg must be ≥ 0, got \(cfg)") }
         if count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
+        if let guidedChannels, guidedChannels < 0 { throw ValidationError("--guided-channels must be ≥ 0") }
         if from == nil && classLabel == nil { throw ValidationError("--class is required (or --from IMAGE.png)") }
     }
 

@@ -13,6 +13,7 @@ struct GenerationPlan {
     let sampler: SamplerKind
     let cfg: Double
     let scalePow: Double
+    let guidedChannels: Int?
     let seed: UInt64
     let rope: RoPEScaling?
     let out: String?
@@ -42,6 +43,7 @@ struct GenerationPlan {
         steps = c.steps ?? record?.steps ?? recommended.steps ?? family.1
         cfg = c.cfg ?? record?.cfg ?? recommended.cfg ?? 4.0
         scalePow = c.scalePow ?? record?.scalePow ?? recommended.scalePow ?? 0
+        guidedChannels = c.guidedChannels ?? record?.guidedChannels
         seed = c.seed ?? record?.seed ?? UInt64(UInt32.random(in: 0...UInt32.max))
         if let explicit = c.rope.scaling {
             rope = explicit
@@ -61,7 +63,7 @@ struct GenerationPlan {
 
     func parameters(seed: UInt64) -> SamplingParameters {
         SamplingParameters(classes: [classID], height: grid.height, width: grid.width, steps: steps, sampler: sampler,
-                           guidanceScale: cfg, scalePower: scalePow, seed: seed, rope: rope)
+                           guidanceScale: cfg, scalePower: scalePow, guidedChannels: guidedChannels, seed: seed, rope: rope)
     }
 
     /// Where image `seed` goes: `--out` (numbered when several), else `fit-output/<class>-<seed>.png`.
@@ -97,7 +99,7 @@ struct GenerationPlan {
         let record = GenerationRecord(software: "fit \(FitCommand.configuration.version)", modelPath: loaded.path,
                                       modelHash: loaded.fingerprint, classID: classID, className: loaded.className(classID),
                                       width: width, height: height, steps: steps, sampler: sampler, cfg: cfg,
-                                      scalePow: scalePow, guidedChannels: nil, seed: seed, rope: rope)
+                                      scalePow: scalePow, guidedChannels: guidedChannels, seed: seed, rope: rope)
         try PNGFile.write(RGBImage(tensor: last.next), text: [(GenerationRecord.textKey, try record.json()), ("Software", "fit")], to: path)
         if let trajectoryFolder {
             for step in kept {
