@@ -1,0 +1,164 @@
+import ArgumentParser
+import FiTKit
+import Foundation
+
+/// `fit explore` (and `fit` alone): the interactive explorer.
+struct ExploreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explore",
+        abstract: "Pick a class, size and sampler; watch every denoising step; step through it; export PNGs."
+    )
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "Folder for exported PNGs.")
+    var outDir = "fit-output"
+
+    @Option(help: "Colours: truecolor, 256, 16 or none (default: detected).")
+    var color: ColorMode?
+
+    @Option(help: "Theme name (in themes/) or path to a btop-style .theme file.")
+    var theme: String?
+
+    @Option(help: "Starting seed (default: random).")
+    var seed: UInt64?
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func run() throws {
+        runtime.apply()
+        try Console.reportingErrors {
+            let loaded = try model.load()
+            let info = try ModelInfo(loaded: loaded, seed: seed ?? UInt64(UInt32.random(in: 0...UInt32.max)))
+            let folders = Theme.searchFolders()
+            var themes = [Theme.default]
+            for name in Theme.available(in: folders) where name != "default" {
+                if let t = try? Theme.load(name, folders: folders) { themes.append(t) }
+            }
+            var startTheme = 0
+            var themeWarning: String?
+            if let theme {
+                do {
+                    let chosen = try Theme.load(theme, folders: folders)
+                    themes.removeAll { $0.name == chosen.name }
+                    themes.insert(chosen, at: 0)
+                } catch let error as Theme.ParseError {
+                    themeWarning = error.description
+                } catch {
+                    throw FiTError.invalidInput("\(error)")
+                }
+                startTheme = 0
+            }
+            let terminal: NcursesTerminal
+            do { terminal = try NcursesTerminal(requested: color) } catch let e as NcursesTerminal.StartError {
+                throw FiTError.invalidInput(e.description)
+            }
+            defer { terminal.shutdown() }
+            var session = ExplorerSession(terminal: terminal, loaded: loaded, info: info, themes: themes,
+                                          exporter: Exporter(folder: outDir, loaded: loaded))
+            session.state.themeIndex = startTheme
+            if let themeWarning { session.state.message = themeWarning }
+            session.run()
+        }
+    }
+}
+
+/// The explorer's event loop: keys and worker reports become actions, effects run here, and
+/// every change is drawn with one frame.
+struct ExplorerSession {
+    let terminal: NcursesTerminal
+    let loaded: LoadedModel
+    let themes: [Theme]
+    let exporter: Exporter
+    let worker: GenerationWorker
+    var state: AppState
+
+    init(terminal: NcursesTerminal, loaded: LoadedModel, info: ModelInfo, themes: [Theme], exporter: Exporter) {
+        self.terminal = terminal
+        self.loaded = loaded
+        self.themes = themes
+        self.exporter = exporter
+        worker = GenerationWorker(model: loaded.model)
+        state = AppState(model: info)
+        state.themeNames = themes.map(\.name)
+    }
+
+    mutating func run() {
+        var dirty = true
+        var lastSize = (0, 0)
+        while !state.quitting {
+            let size = terminal.size
+            if size != lastSize {
+                lastSize = size
+                apply(.resize(columns: size.columns, rows: size.rows))
+                dirty = true
+            }
+            if dirty {
+                let composer = ScreenComposer(theme: themes[state.themeIndex % themes.count],
+                                              renderer: HalfBlockRenderer(halfBlocks: terminal.utf8))
+                terminal.draw(composer.compose(state))
+                dirty = false
+            }
+            let busy = state.playing || state.isGenerating
+            if let key = terminal.readKey(timeout: busy ? 30 : 200) {
+                if key != .resize, let action = KeyMap.action(for: key, in: state, randomSeed: { UInt64(UInt32.random(in: 0...UInt32.max)) }) {
+                    apply(action)
+                }
+                dirty = true
+            }
+            for action in worker.drain() { apply(action); dirty = true }
+            if state.playing {
+                let before = state.position
+                apply(.tick(now: Double(DispatchTime.now().uptimeNanoseconds) / 1e9))
+                if state.position != before || !state.playing { dirty = true }
+            }
+        }
+    }
+
+    private mutating func apply(_ action: Action) {
+        for effect in reduce(&state, action) {
+            switch effect {
+            case .startGeneration(let generation, let lanes):
+                worker.start(generation: generation, lanes: lanes)
+            case .cancelGeneration(let through):
+                worker.cancelAll(through: through)
+            case .export(let kind):
+                do { apply(.exported(try exporter.export(kind, state: state))) } catch { apply(.exportFailed("\(error)")) }
+            case .quit:
+                break
+            }
+        }
+    }
+}
+
+extension ModelInfo {
+    /// The explorer's view of a loaded model; latent models are refused until the VAE decoder exists.
+    init(loaded: LoadedModel, seed: UInt64) throws {
+        let config = loaded.model.configuration
+        let geometry = loaded.geometry
+        guard !geometry.isLatent else {
+            throw FiTError.invalidInput("\(loaded.path) is a latent-space model: showing its pictures needs the SD-VAE decoder, "
+                                        + "which this version of fit does not have yet")
+        }
+        let recommended = loaded.metadata.recommended
+        let samplers = SamplerKind.available(for: config)
+        var width = geometry.nativeSide, height = geometry.nativeSide
+        if let size = recommended.size, let parsed = try? ImageGeometry.parse(size) { (width, height) = parsed }
+        let extrapolation: Extrapolation
+        switch recommended.interpolation.flatMap(RoPEInterpolation.init(rawValue:)) {
+        case .dynntk: extrapolation = .visionNTK
+        case .yarn: extrapolation = .visionYaRN
+        case .ntkpro2: extrapolation = .visionNTKAttention
+        default: extrapolation = .none
+        }
+        let defaults = GenerationSettings(classID: 0, width: width, height: height,
+                                          steps: recommended.steps ?? (config.useSit ? 50 : 50),
+                                          sampler: recommended.sampler.flatMap { samplers.contains($0) ? $0 : nil } ?? samplers[0],
+                                          cfg: recommended.cfg ?? 4, seed: seed, extrapolation: extrapolation)
+        self.init(name: URL(fileURLWithPath: loaded.path).deletingPathExtension().lastPathComponent,
+                  classNames: loaded.metadata.classNames ?? (0..<config.numClasses).map { "class \($0)" },
+                  samplers: samplers,
+                  sizePresets: ModelInfo.presets(nativeSide: geometry.nativeSide, step: geometry.sizeStep, maximumSide: geometry.maximumSide),
+                  sizeStep: geometry.sizeStep, maximumSide: geometry.maximumSide, defaults: defaults)
+    }
+}

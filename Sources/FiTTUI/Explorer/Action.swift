@@ -1,0 +1,51 @@
+import FiTKit
+
+/// Everything that can happen to the explorer: keys (already mapped to intents), ticks, and
+/// reports from the generation worker and the exporter.
+enum Action: Equatable, Sendable {
+    case moveSelection(Int)
+    case adjust(Int)
+    case switchFocus
+    case generate
+    case cancel
+    case step(Int)
+    case jumpToStart
+    case jumpToEnd
+    case togglePlay
+    case changeSpeed(Int)
+    case cycleView
+    case toggleCompare
+    case cycleCompareDimension
+    case export(ExportKind)
+    case toggleHelp
+    case openClassPicker
+    case openPrompt
+    case type(Character)
+    case deleteBackward
+    case confirm
+    case closeOverlay
+    case randomizeSeed(UInt64)
+    case cycleTheme
+    case resize(columns: Int, rows: Int)
+    case tick(now: Double)
+    case quit
+    // From the worker and the exporter.
+    case stepArrived(generation: Int, lane: Int, frame: StepFrame, stepsPerSecond: Double)
+    case laneFinished(generation: Int, lane: Int, final: RGBImage)
+    case laneFailed(generation: Int, lane: Int, message: String)
+    case exported(String)
+    case exportFailed(String)
+}
+
+/// What an export writes.
+enum ExportKind: String, Equatable, Sendable { case finalImage = "final image", contactSheet = "contact sheet", currentStep = "current step" }
+
+/// Side effects the reducer asks the runtime to perform.
+enum Effect: Equatable, Sendable {
+    /// Run these settings in lockstep (one lane each) under this generation number.
+    case startGeneration(generation: Int, lanes: [GenerationSettings])
+    /// Stop every generation numbered up to `through` (after its current step).
+    case cancelGeneration(through: Int)
+    case export(ExportKind)
+    case quit
+}

@@ -1,0 +1,44 @@
+import FiTKit
+import Foundation
+
+/// Writes what the explorer shows to PNG files in the output folder: never over an existing
+/// file (a numbered name is chosen), always atomically, with the generation record attached.
+struct Exporter {
+    let folder: String
+    let loaded: LoadedModel
+
+    /// Writes `kind` for the current state; returns the path written.
+    func export(_ kind: ExportKind, state: AppState) throws -> String {
+        guard let lane = state.lanes.first else { throw FiTError.invalidInput("nothing to export") }
+        let s = lane.settings
+        let record = GenerationRecord(software: "fit \(FitCommand.configuration.version)", modelPath: loaded.path,
+                                      modelHash: loaded.fingerprint, classID: s.classID, className: loaded.className(s.classID),
+                                      width: s.width, height: s.height, steps: s.steps, sampler: s.sampler, cfg: s.cfg,
+                                      scalePow: 0, guidedChannels: nil, seed: s.seed, rope: s.extrapolation.scaling)
+        let stem = "\(loaded.className(s.classID) ?? "class\(s.classID)")-\(s.seed)".replacingOccurrences(of: "/", with: "-")
+        let image: RGBImage, suffix: String
+        switch kind {
+        case .finalImage:
+            guard let final = lane.final else { throw FiTError.invalidInput("the final image is not there yet") }
+            (image, suffix) = (final, "final")
+        case .contactSheet:
+            let chosen = ContactSheet.evenlySpaced(count: lane.frames.count, limit: 16).map { lane.frames[$0] }
+            image = ContactSheet.compose([chosen.map(\.xt) + (lane.final.map { [$0] } ?? []), chosen.map(\.x0)])
+            suffix = "sheet"
+        case .currentStep:
+            let frame = lane.frames[min(state.position, lane.frames.count - 1)]
+            image = state.view == .xt ? frame.xt : state.view == .x0 ? frame.x0 : ContactSheet.compose([[frame.xt, frame.x0]], gap: 0)
+            suffix = "step\(frame.index + 1)-\(state.view == .xt ? "xt" : state.view == .x0 ? "x0" : "both")"
+        }
+        try OutputFiles.prepareFolder(folder)
+        let path = uniquePath("\(folder)/\(stem)-\(suffix)")
+        try PNGFile.write(image, text: [(GenerationRecord.textKey, try record.json()), ("Software", "fit")], to: path)
+        return path
+    }
+
+    private func uniquePath(_ base: String) -> String {
+        var candidate = base + ".png", n = 1
+        while FileManager.default.fileExists(atPath: candidate) { candidate = "\(base)-\(n).png"; n += 1 }
+        return candidate
+    }
+}

@@ -1,0 +1,68 @@
+import FiTKit
+
+/// RoPE extrapolation choices offered in the explorer (the "Vision" methods decouple the axes).
+enum Extrapolation: String, CaseIterable, Sendable {
+    case none = "none", visionNTK = "VisionNTK", visionYaRN = "VisionYaRN", visionNTKAttention = "VisionNTK+attn"
+
+    /// The RoPE setting, `nil` meaning the model's own.
+    var scaling: RoPEScaling? {
+        switch self {
+        case .none: return nil
+        case .visionNTK: return RoPEScaling(interpolation: .dynntk, decouple: true)
+        case .visionYaRN: return RoPEScaling(interpolation: .yarn, decouple: true)
+        case .visionNTKAttention: return RoPEScaling(interpolation: .ntkpro2, decouple: true)
+        }
+    }
+}
+
+/// What the next generation will use.
+struct GenerationSettings: Equatable, Sendable {
+    var classID: Int
+    var width: Int
+    var height: Int
+    var steps: Int
+    var sampler: SamplerKind
+    var cfg: Double
+    var seed: UInt64
+    var extrapolation: Extrapolation
+}
+
+/// What the explorer knows about the loaded model (pure data, no weights).
+struct ModelInfo: Equatable, Sendable {
+    var name: String
+    var classNames: [String]
+    var samplers: [SamplerKind]
+    /// Size presets in pixels (by aspect ratio, at and beyond the training size).
+    var sizePresets: [(label: String, width: Int, height: Int)]
+    var sizeStep: Int
+    var maximumSide: Int
+    var defaults: GenerationSettings
+
+    static func == (a: ModelInfo, b: ModelInfo) -> Bool {
+        a.name == b.name && a.classNames == b.classNames && a.defaults == b.defaults
+            && a.sizePresets.map(\.label) == b.sizePresets.map(\.label)
+    }
+
+    /// Presets for ratios 1:1, 4:3, 3:4, 3:2, 16:9, 2:1, 1:2, 3:1 at the training area and at 1.5× its side.
+    static func presets(nativeSide: Int, step: Int, maximumSide: Int) -> [(label: String, width: Int, height: Int)] {
+        let ratios: [(Int, Int)] = [(1, 1), (4, 3), (3, 4), (3, 2), (16, 9), (2, 1), (1, 2), (3, 1)]
+        var out: [(String, Int, Int)] = []
+        for scale in [1.0, 1.5] {
+            for (a, b) in ratios {
+                let side = Double(nativeSide) * scale
+                func snap(_ v: Double) -> Int { min(max(Int((v / Double(step)).rounded()) * step, step), maximumSide) }
+                let w = snap(side * (Double(a) / Double(b)).squareRoot()), h = snap(side * (Double(b) / Double(a)).squareRoot())
+                out.append(("\(a):\(b) \(w)x\(h)", w, h))
+            }
+        }
+        return out
+    }
+
+    /// `width × height` snapped to the nearest size the model can make.
+    func snapped(width: Int, height: Int) -> (Int, Int) {
+        func snap(_ v: Int) -> Int { min(max(Int((Double(v) / Double(sizeStep)).rounded()) * sizeStep, sizeStep), maximumSide) }
+        return (snap(width), snap(height))
+    }
+
+    func className(_ id: Int) -> String { id < classNames.count ? classNames[id] : "class \(id)" }
+}

@@ -1,0 +1,73 @@
+import FiTKit
+import Foundation
+
+/// Runs generations on a background queue, one at a time, and hands their steps to the UI as
+/// actions. Lanes of a comparison advance in lockstep. Cancelling is checked between steps.
+final class GenerationWorker: @unchecked Sendable {
+    private let model: FiT
+    private let queue = DispatchQueue(label: "fit.generation")
+    private let lock = NSLock()
+    private var pending: [Action] = []
+    private var cancelledThrough = 0
+
+    init(model: FiT) { self.model = model }
+
+    /// Actions posted since the last call.
+    func drain() -> [Action] {
+        lock.lock(); defer { lock.unlock() }
+        let out = pending
+        pending.removeAll()
+        return out
+    }
+
+    /// Stops every generation started so far (after its current step).
+    func cancelAll(through generation: Int) {
+        lock.lock(); cancelledThrough = max(cancelledThrough, generation); lock.unlock()
+    }
+
+    private func post(_ action: Action) { lock.lock(); pending.append(action); lock.unlock() }
+    private func isCancelled(_ generation: Int) -> Bool { lock.lock(); defer { lock.unlock() }; return generation <= cancelledThrough }
+
+    /// Starts generation `generation` with one lane per settings value.
+    func start(generation: Int, lanes: [GenerationSettings]) {
+        queue.async { [self] in run(generation: generation, lanes: lanes) }
+    }
+
+    private func run(generation: Int, lanes: [GenerationSettings]) {
+        guard !isCancelled(generation) else { return }
+        let geometry = ImageGeometry(model.configuration)
+        var iterators: [DenoisingTrajectory.Iterator?] = []
+        for (i, s) in lanes.enumerated() {
+            do {
+                let grid = try geometry.grid(width: s.width, height: s.height)
+                let parameters = SamplingParameters(classes: [s.classID], height: grid.height, width: grid.width, steps: s.steps,
+                                                    sampler: s.sampler, guidanceScale: s.cfg, seed: s.seed, rope: s.extrapolation.scaling)
+                iterators.append(try DenoisingTrajectory(model: model, parameters: parameters).makeIterator())
+            } catch {
+                post(.laneFailed(generation: generation, lane: i, message: "\(error)"))
+                iterators.append(nil)
+            }
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        var counts = Array(repeating: 0, count: lanes.count)
+        var last: [TrajectoryStep?] = Array(repeating: nil, count: lanes.count)
+        var active = iterators.map { $0 != nil }
+        while active.contains(true) {
+            for i in lanes.indices where active[i] {
+                if isCancelled(generation) { return }
+                if let step = iterators[i]!.next() {
+                    counts[i] += 1
+                    last[i] = step
+                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    let frame = StepFrame(index: step.index, count: step.count, t: step.t,
+                                          xt: RGBImage(tensor: step.xt), x0: RGBImage(tensor: step.x0))
+                    post(.stepArrived(generation: generation, lane: i, frame: frame,
+                                      stepsPerSecond: Double(counts[i]) / max(seconds, 1e-9)))
+                } else {
+                    active[i] = false
+                    if let step = last[i] { post(.laneFinished(generation: generation, lane: i, final: RGBImage(tensor: step.next))) }
+                }
+            }
+        }
+    }
+}

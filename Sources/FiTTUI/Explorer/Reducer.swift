@@ -1,0 +1,224 @@
+import FiTKit
+
+/// The explorer's behaviour: applies `action` to `state` and returns the side effects to run.
+/// Pure — no terminal, files or threads.
+func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
+    if let overlay = state.overlay, let effects = reduceOverlay(&state, overlay, action) { return effects }
+    switch action {
+    case .moveSelection(let delta):
+        if state.focus == .settings {
+            let all = Setting.allCases
+            state.selectedSetting = all[(state.selectedSetting.rawValue + delta + all.count) % all.count]
+        } else {
+            return reduce(&state, .step(delta))
+        }
+    case .adjust(let delta):
+        if state.focus == .canvas { return reduce(&state, .step(delta)) }
+        adjust(&state, state.selectedSetting, by: delta)
+    case .switchFocus:
+        state.focus = state.focus == .settings ? .canvas : .settings
+    case .generate:
+        state.generation += 1
+        state.lanes = laneSettings(state).map { Lane(settings: $0.settings, label: $0.label) }
+        state.position = 0
+        state.followLatest = true
+        state.playing = false
+        state.focus = .canvas
+        state.message = "generating…"
+        return [.cancelGeneration(through: state.generation - 1),
+                .startGeneration(generation: state.generation, lanes: state.lanes.map(\.settings))]
+    case .cancel:
+        guard state.isGenerating else { return [] }
+        for i in state.lanes.indices where state.lanes[i].status == .running { state.lanes[i].status = .cancelled }
+        state.message = "cancelled at step \(state.availableSteps)"
+        return [.cancelGeneration(through: state.generation)]
+    case .step(let delta):
+        guard state.availableSteps > 0 else { return [] }
+        state.position = min(max(state.position + delta, 0), state.availableSteps - 1)
+        state.followLatest = state.position == state.availableSteps - 1
+        state.playing = false
+    case .jumpToStart:
+        state.position = 0
+        state.followLatest = false
+    case .jumpToEnd:
+        state.position = max(state.availableSteps - 1, 0)
+        state.followLatest = true
+    case .togglePlay:
+        guard state.availableSteps > 1 else { return [] }
+        state.playing.toggle()
+        if state.playing && state.position >= state.availableSteps - 1 { state.position = 0 }
+        state.followLatest = false
+    case .changeSpeed(let delta):
+        state.playbackInterval = min(max(state.playbackInterval * (delta > 0 ? 0.5 : 2), 0.02), 2)
+        state.message = String(format: "playback: %.0f steps/s", 1 / state.playbackInterval)
+    case .tick(let now):
+        guard state.playing else { return [] }
+        if now - state.lastAdvance >= state.playbackInterval {
+            state.lastAdvance = now
+            if state.position < state.availableSteps - 1 { state.position += 1 } else { state.playing = false }
+        }
+    case .cycleView:
+        let all = ViewMode.allCases
+        state.view = all[(all.firstIndex(of: state.view)! + 1) % all.count]
+    case .toggleCompare:
+        state.compare = state.compare == nil ? state.compareDimension : nil
+        state.message = state.compare.map { "compare: \($0.rawValue) — press g to run both" } ?? "compare off"
+    case .cycleCompareDimension:
+        let all = CompareDimension.allCases
+        state.compareDimension = all[(all.firstIndex(of: state.compareDimension)! + 1) % all.count]
+        if state.compare != nil { state.compare = state.compareDimension }
+        state.message = "compare varies \(state.compareDimension.rawValue)"
+    case .export(let kind):
+        guard let lane = state.lanes.first else { state.message = "nothing to export yet: press g"; return [] }
+        if kind == .finalImage && lane.final == nil { state.message = "the final image is not there yet"; return [] }
+        if kind != .finalImage && lane.frames.isEmpty { state.message = "no steps yet"; return [] }
+        return [.export(kind)]
+    case .toggleHelp:
+        state.overlay = .help
+    case .openClassPicker:
+        state.overlay = .classPicker(filter: "", selection: 0)
+    case .openPrompt:
+        guard state.selectedSetting == .size || state.selectedSetting == .seed else { return [] }
+        state.overlay = .prompt(state.selectedSetting, text: "")
+    case .randomizeSeed(let seed):
+        state.settings.seed = seed
+        state.message = "seed \(seed)"
+    case .cycleTheme:
+        state.themeIndex = (state.themeIndex + 1) % max(state.themeNames.count, 1)
+        state.message = "theme: \(state.themeNames[state.themeIndex])"
+    case .resize(let columns, let rows):
+        state.columns = columns
+        state.rows = rows
+    case .quit:
+        state.quitting = true
+        return [.cancelGeneration(through: state.generation), .quit]
+    case .stepArrived(let generation, let lane, let frame, let rate):
+        guard generation == state.generation, state.lanes.indices.contains(lane) else { return [] }
+        state.lanes[lane].frames.append(frame)
+        state.lanes[lane].stepsPerSecond = rate
+        if state.followLatest { state.position = max(state.availableSteps - 1, 0) }
+    case .laneFinished(let generation, let lane, let final):
+        guard generation == state.generation, state.lanes.indices.contains(lane) else { return [] }
+        state.lanes[lane].final = final
+        state.lanes[lane].status = .done
+        if !state.isGenerating { state.message = "done — e: export PNG, s: contact sheet, space: replay" }
+    case .laneFailed(let generation, let lane, let message):
+        guard generation == state.generation, state.lanes.indices.contains(lane) else { return [] }
+        state.lanes[lane].status = .failed(message)
+        state.message = "error: \(message)"
+    case .exported(let path):
+        state.message = "wrote \(path)"
+    case .exportFailed(let message):
+        state.message = "export failed: \(message)"
+    case .type, .deleteBackward, .confirm, .closeOverlay:
+        break
+    }
+    return []
+}
+
+/// Keys while an overlay is open; `nil` lets the action through to the main reducer.
+private func reduceOverlay(_ state: inout AppState, _ overlay: Overlay, _ action: Action) -> [Effect]? {
+    switch (overlay, action) {
+    case (_, .closeOverlay), (.help, .toggleHelp):
+        state.overlay = nil
+        return []
+    case (.help, .quit):
+        return nil
+    case (.help, _):
+        state.overlay = nil
+        return []
+    case (.classPicker(let filter, let selection), _):
+        let matches = state.filteredClasses(filter)
+        switch action {
+        case .type(let ch): state.overlay = .classPicker(filter: filter + String(ch), selection: 0)
+        case .deleteBackward: state.overlay = .classPicker(filter: String(filter.dropLast()), selection: 0)
+        case .moveSelection(let d), .adjust(let d):
+            state.overlay = .classPicker(filter: filter, selection: min(max(selection + d, 0), max(matches.count - 1, 0)))
+        case .confirm:
+            if matches.indices.contains(selection) { state.settings.classID = matches[selection].id }
+            state.overlay = nil
+        default: break
+        }
+        return []
+    case (.prompt(let setting, let text), _):
+        switch action {
+        case .type(let ch): state.overlay = .prompt(setting, text: text + String(ch))
+        case .deleteBackward: state.overlay = .prompt(setting, text: String(text.dropLast()))
+        case .confirm:
+            state.overlay = nil
+            applyPrompt(&state, setting, text)
+        default: break
+        }
+        return []
+    }
+}
+
+private func applyPrompt(_ state: inout AppState, _ setting: Setting, _ text: String) {
+    switch setting {
+    case .size:
+        guard let (w, h) = try? ImageGeometry.parse(text) else { state.message = "size '\(text)' is not WxH"; return }
+        let (sw, sh) = state.model.snapped(width: w, height: h)
+        (state.settings.width, state.settings.height) = (sw, sh)
+        state.message = sw == w && sh == h ? "size \(sw)x\(sh)" : "size \(w)x\(h) snapped to \(sw)x\(sh)"
+    case .seed:
+        guard let seed = UInt64(text) else { state.message = "seed '\(text)' is not a number"; return }
+        state.settings.seed = seed
+    default:
+        break
+    }
+}
+
+/// Changes one setting by `delta` notches.
+private func adjust(_ state: inout AppState, _ setting: Setting, by delta: Int) {
+    var s = state.settings
+    switch setting {
+    case .classLabel:
+        let n = max(state.model.classNames.count, 1)
+        s.classID = (s.classID + delta + n) % n
+    case .size:
+        let presets = state.model.sizePresets
+        let current = presets.firstIndex { $0.width == s.width && $0.height == s.height } ?? -1
+        let next = ((current + delta) % presets.count + presets.count) % presets.count
+        (s.width, s.height) = (presets[next].width, presets[next].height)
+    case .steps:
+        s.steps = min(max(s.steps + delta, s.sampler == .sde ? 2 : 1), 1000)
+    case .sampler:
+        let all = state.model.samplers
+        s.sampler = all[((all.firstIndex(of: s.sampler) ?? 0) + delta + all.count) % all.count]
+        if s.sampler == .sde { s.steps = max(s.steps, 2) }
+    case .guidance:
+        s.cfg = min(max((s.cfg + 0.5 * Double(delta)) * 2, 2).rounded() / 2, 20)
+    case .seed:
+        s.seed = UInt64(max(Int64(s.seed) + Int64(delta), 0))
+    case .extrapolation:
+        let all = Extrapolation.allCases
+        s.extrapolation = all[(all.firstIndex(of: s.extrapolation)! + delta + all.count) % all.count]
+    }
+    state.settings = s
+}
+
+/// The lanes a generation runs: the settings, plus the variant when comparing.
+func laneSettings(_ state: AppState) -> [(settings: GenerationSettings, label: String)] {
+    let base = state.settings
+    guard let dimension = state.compare else { return [(base, "")] }
+    var other = base
+    let label: (GenerationSettings) -> String
+    switch dimension {
+    case .extrapolation:
+        let all = Extrapolation.allCases
+        other.extrapolation = all[(all.firstIndex(of: base.extrapolation)! + 1) % all.count]
+        label = { $0.extrapolation.rawValue }
+    case .guidance:
+        other.cfg = base.cfg > 1 ? 1 : 4
+        label = { $0.cfg <= 1 ? "no guidance" : String(format: "cfg %.1f", $0.cfg) }
+    case .sampler:
+        let all = state.model.samplers
+        other.sampler = all[((all.firstIndex(of: base.sampler) ?? 0) + 1) % all.count]
+        if other.sampler == .sde { other.steps = max(other.steps, 2) }
+        label = { $0.sampler.rawValue }
+    case .resolution:
+        (other.width, other.height) = state.model.snapped(width: base.width * 2, height: base.height * 2)
+        label = { "\($0.width)x\($0.height)" }
+    }
+    return [(base, label(base)), (other, label(other))]
+}

@@ -1,0 +1,201 @@
+import CNcurses
+import Foundation
+
+/// The ncurses backend: starts and restores the terminal, draws `CellGrid`s in the best colour
+/// mode the terminal has, and reads keys. All ncurses calls happen on the thread that owns it.
+final class NcursesTerminal {
+    /// Why the explorer cannot start in this terminal.
+    struct StartError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    let colorMode: ColorMode
+    /// Whether the locale is UTF-8 (half blocks and box drawing need it).
+    let utf8: Bool
+    private var pairs: [UInt64: Int32] = [:]
+    private var nextPair: Int32 = 1
+
+    /// Opens the terminal. `requested` overrides the colour detection.
+    init(requested: ColorMode?) throws {
+        guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
+            throw StartError(description: "the explorer needs an interactive terminal; for pipes and scripts use `fit render` or `fit generate`")
+        }
+        guard let term = ProcessInfo.processInfo.environment["TERM"], !term.isEmpty, term != "dumb" else {
+            throw StartError(description: "TERM is unset or 'dumb': the explorer needs a terminal with cursor addressing (e.g. TERM=xterm-256color); use `fit render` instead")
+        }
+        setlocale(LC_ALL, "")
+        utf8 = fit_locale_is_utf8() != 0
+        let env = ProcessInfo.processInfo.environment
+        let wantsTruecolor = requested == .truecolor
+            || (requested == nil && ["truecolor", "24bit"].contains(env["COLORTERM"] ?? ""))
+        var screen: OpaquePointer?
+        if wantsTruecolor, let rgbName = Self.directColorEntry(for: term) {
+            screen = fit_newterm(rgbName)
+        }
+        if screen == nil { screen = fit_newterm(term) }
+        guard screen != nil else {
+            throw StartError(description: "unknown terminal type TERM=\(term) (no terminfo entry); install ncurses-term or set TERM=xterm-256color")
+        }
+        if has_colors() { start_color() } // sets COLORS
+        let colors = has_colors() ? Int(fit_colors()) : 0
+        switch requested {
+        case .some(let mode) where mode != .truecolor || colors >= 1 << 24:
+            colorMode = colors == 0 ? .none : mode
+        default:
+            colorMode = colors >= 1 << 24 ? .truecolor : colors >= 256 ? .palette256 : colors >= 16 ? .palette16 : .none
+        }
+        cbreak()
+        noecho()
+        keypad(fit_stdscr(), true)
+        curs_set(0)
+        set_escdelay(25)
+        Self.installSignalHandlers()
+    }
+
+    /// Restores the terminal.
+    func shutdown() { endwin() }
+
+    /// The terminal's size in cells.
+    var size: (columns: Int, rows: Int) { (Int(fit_cols()), Int(fit_lines())) }
+
+    /// Draws a whole frame with one `doupdate`, wrapped in synchronized output.
+    func draw(_ grid: CellGrid) {
+        if colorMode == .truecolor { reset_color_pairs(); pairs.removeAll(); nextPair = 1 }
+        for y in 0..<grid.height {
+            for x in 0..<grid.width {
+                let cell = grid[x, y]
+                var ch = cell.character
+                if colorMode == .none, ch == HalfBlockRenderer.upperHalfBlock { ch = AnsiWriter.asciiShade(cell) }
+                if !utf8 { ch = Self.ascii(ch) }
+                let scalar = ch.unicodeScalars.first.map { Int32($0.value) } ?? 32
+                _ = fit_put_cell(Int32(y), Int32(x), scalar, cell.bold ? fit_a_bold() : fit_a_normal(), pair(for: cell))
+            }
+        }
+        wnoutrefresh(fit_stdscr())
+        Self.writeRaw("\u{1B}[?2026h")
+        doupdate()
+        Self.writeRaw("\u{1B}[?2026l")
+    }
+
+    /// The next key within `milliseconds` (negative: wait), or `nil`.
+    func readKey(timeout milliseconds: Int32) -> Key? {
+        wtimeout(fit_stdscr(), milliseconds)
+        var code: wint_t = 0
+        let result = wget_wch(fit_stdscr(), &code)
+        if result == ERR { return nil }
+        if result == KEY_CODE_YES {
+            switch Int32(code) {
+            case KEY_UP: return .up
+            case KEY_DOWN: return .down
+            case KEY_LEFT: return .left
+            case KEY_RIGHT: return .right
+            case KEY_HOME: return .home
+            case KEY_END: return .end
+            case KEY_PPAGE: return .pageUp
+            case KEY_NPAGE: return .pageDown
+            case KEY_ENTER: return .enter
+            case KEY_BACKSPACE: return .backspace
+            case KEY_BTAB: return .backTab
+            case KEY_RESIZE: return .resize
+            case KEY_F0 + 1: return .f1
+            default: return nil
+            }
+        }
+        switch code {
+        case 27: return .escape
+        case 10, 13: return .enter
+        case 127, 8: return .backspace
+        case 9: return .tab
+        default:
+            guard let scalar = Unicode.Scalar(UInt32(code)) else { return nil }
+            return .character(Character(scalar))
+        }
+    }
+
+    /// The colour pair for a cell in the current mode.
+    private func pair(for cell: Cell) -> Int32 {
+        switch colorMode {
+        case .none: return 0
+        case .palette16:
+            return alloc_pair(Int32(ColorMode.index16(cell.foreground)), Int32(ColorMode.index16(cell.background)))
+        case .palette256:
+            return alloc_pair(Int32(ColorMode.index256(cell.foreground)), Int32(ColorMode.index256(cell.background)))
+        case .truecolor:
+            func packed(_ c: RGB) -> Int32 {
+                let v = Int32(c.r) << 16 | Int32(c.g) << 8 | Int32(c.b)
+                return v < 8 ? 8 : v // 0…7 are palette indices in direct-colour terminfo
+            }
+            let (f, b) = (packed(cell.foreground), packed(cell.background))
+            let key = UInt64(UInt32(f)) << 32 | UInt64(UInt32(b))
+            if let p = pairs[key] { return p }
+            guard nextPair < fit_color_pairs() else { return 0 }
+            let p = nextPair
+            nextPair += 1
+            init_extended_pair(p, f, b)
+            pairs[key] = p
+            return p
+        }
+    }
+
+    /// A private `<TERM>-rgb` terminfo entry with semicolon direct colour, compiled with `tic`
+    /// into the user's cache (terminal-rendering.md §2.2). Returns its name, or `nil`.
+    static func directColorEntry(for term: String) -> String? {
+        let cache = (ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache") + "/fit/terminfo"
+        let name = "\(term)-rgb"
+        let source = """
+        \(name)|\(term) with semicolon direct colour (generated by fit),
+            RGB, colors#0x1000000, pairs#0x10000, initc@, ccc@, op=\\E[39;49m,
+            setab=\\E[%?%p1%{8}%<%t4%p1%d%e48;2;%p1%{65536}%/%d;%p1%{256}%/%{255}%&%d;%p1%{255}%&%d%;m,
+            setaf=\\E[%?%p1%{8}%<%t3%p1%d%e38;2;%p1%{65536}%/%d;%p1%{256}%/%{255}%&%d;%p1%{255}%&%d%;m,
+            setb@, setf@, use=\(term),
+
+        """
+        let file = cache + "/\(name).src"
+        do {
+            try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+            try source.write(toFile: file, atomically: true, encoding: .utf8)
+            let tic = Process()
+            tic.executableURL = URL(fileURLWithPath: "/usr/bin/tic")
+            tic.arguments = ["-x", "-o", cache, file]
+            tic.standardOutput = FileHandle.nullDevice
+            tic.standardError = FileHandle.nullDevice
+            try tic.run()
+            tic.waitUntilExit()
+            guard tic.terminationStatus == 0 else { return nil }
+        } catch {
+            return nil
+        }
+        setenv("TERMINFO", cache, 1)
+        return name
+    }
+
+    private static func ascii(_ ch: Character) -> Character {
+        if ch.isASCII { return ch }
+        switch ch {
+        case "│": return "|"
+        case "━", "─": return "-"
+        case "▲": return "^"
+        case "◆": return "*"
+        case "▶": return ">"
+        case "·": return "."
+        case "▏": return "_"
+        case "←", "→", "↑", "↓": return " "
+        default: return "?"
+        }
+    }
+
+    private static func writeRaw(_ s: String) {
+        var bytes = Array(s.utf8)
+        _ = write(STDOUT_FILENO, &bytes, bytes.count)
+    }
+
+    /// Ctrl-C and SIGTERM restore the terminal before the process ends.
+    private static func installSignalHandlers() {
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig) { number in
+                endwin()
+                _exit(128 + number)
+            }
+        }
+    }
+}
