@@ -42,7 +42,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FiTTUITests",
-            dependencies: ["FiTKit"]
+            dependencies: ["FiTKit", "FiTTUI"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,170 @@
+import FiTKit
+import Testing
+@testable import FiTTUI
+
+/// The explorer's behaviour, without a terminal.
+@Suite struct ReducerTests {
+    static let model = ModelInfo(
+        name: "test", classNames: ["smiley", "heart", "person", "hand"], samplers: [.euler, .heun, .dopri5, .sde],
+        sizePresets: ModelInfo.presets(nativeSide: 32, step: 4, maximumSide: 1024), sizeStep: 4, maximumSide: 1024,
+        defaults: GenerationSettings(classID: 0, width: 32, height: 32, steps: 10, sampler: .euler, cfg: 4, seed: 7, extrapolation: .none))
+
+    func frame(_ i: Int, count: Int = 3) -> StepFrame {
+        StepFrame(index: i, count: count, t: Double(i) / Double(count), xt: RGBImage(width: 2, height: 2), x0: RGBImage(width: 2, height: 2))
+    }
+
+    @Test func settingsAreChosenAndAdjustedFromTheKeyboard() {
+        var s = AppState(model: Self.model)
+        _ = reduce(&s, .adjust(1))
+        #expect(s.settings.classID == 1)
+        _ = reduce(&s, .adjust(-2))
+        #expect(s.settings.classID == 3) // wraps
+        _ = reduce(&s, .moveSelection(2)) // steps
+        _ = reduce(&s, .adjust(5))
+        #expect(s.settings.steps == 15)
+        _ = reduce(&s, .moveSelection(1)) // sampler
+        _ = reduce(&s, .adjust(1))
+        #expect(s.settings.sampler == .heun)
+        _ = reduce(&s, .moveSelection(1)) // guidance
+        _ = reduce(&s, .adjust(-10))
+        #expect(s.settings.cfg == 1)
+        _ = reduce(&s, .moveSelection(2)) // RoPE
+        _ = reduce(&s, .adjust(1))
+        #expect(s.settings.extrapolation == .visionNTK)
+        _ = reduce(&s, .moveSelection(1)) // wraps to class
+        #expect(s.selectedSetting == .classLabel)
+    }
+
+    @Test func sizePresetsCoverTheAspectRatiosAtAndBeyondTheTrainingSize() {
+        let labels = Self.model.sizePresets.map(\.label)
+        #expect(labels.count == 16)
+        #expect(labels.contains("1:1 32x32") && labels.contains("1:1 48x48") && labels.contains("2:1 44x24"))
+        var s = AppState(model: Self.model)
+        s.selectedSetting = .size
+        _ = reduce(&s, .adjust(1))
+        #expect((s.settings.width, s.settings.height) == (Self.model.sizePresets[1].width, Self.model.sizePresets[1].height))
+    }
+
+    @Test func aCustomSizeSnapsToAValidOne() {
+        var s = AppState(model: Self.model)
+        s.selectedSetting = .size
+        _ = reduce(&s, .openPrompt)
+        for ch in "50x31" { _ = reduce(&s, .type(ch)) }
+        _ = reduce(&s, .confirm)
+        #expect((s.settings.width, s.settings.height) == (52, 32))
+        #expect(s.message.contains("snapped"))
+        #expect(s.overlay == nil)
+    }
+
+    @Test func classPickerFiltersByNameAndId() {
+        var s = AppState(model: Self.model)
+        _ = reduce(&s, .openClassPicker)
+        for ch in "ha" { _ = reduce(&s, .type(ch)) }
+        #expect(s.filteredClasses("ha").map(\.name) == ["hand"])
+        _ = reduce(&s, .confirm)
+        #expect(s.settings.classID == 3)
+        _ = reduce(&s, .openClassPicker)
+        _ = reduce(&s, .type("1"))
+        _ = reduce(&s, .confirm)
+        #expect(s.settings.classID == 1)
+    }
+
+    @Test func generateStartsOneLaneAndStepsArriveInOrder() {
+        var s = AppState(model: Self.model)
+        let effects = reduce(&s, .generate)
+        #expect(effects == [.cancelGeneration(through: 0), .startGeneration(generation: 1, lanes: [s.settings])])
+        #expect(s.focus == .canvas && s.isGenerating)
+        for i in 0..<3 { _ = reduce(&s, .stepArrived(generation: 1, lane: 0, frame: frame(i), stepsPerSecond: 2)) }
+        #expect(s.position == 2) // follows the newest step
+        _ = reduce(&s, .step(-1))
+        #expect(s.position == 1)
+        _ = reduce(&s, .stepArrived(generation: 0, lane: 0, frame: frame(9), stepsPerSecond: 2))
+        #expect(s.lanes[0].frames.count == 3) // a stale generation is ignored
+        _ = reduce(&s, .laneFinished(generation: 1, lane: 0, final: RGBImage(width: 2, height: 2)))
+        #expect(!s.isGenerating && s.lanes[0].status == .done)
+        _ = reduce(&s, .jumpToStart)
+        #expect(s.position == 0)
+        _ = reduce(&s, .jumpToEnd)
+        #expect(s.position == 2)
+    }
+
+    @Test func escapeCancelsAndChangingASettingThenGenerateStartsAnew() {
+        var s = AppState(model: Self.model)
+        _ = reduce(&s, .generate)
+        _ = reduce(&s, .stepArrived(generation: 1, lane: 0, frame: frame(0), stepsPerSecond: 1))
+        #expect(reduce(&s, .cancel) == [.cancelGeneration(through: 1)])
+        #expect(s.lanes[0].status == .cancelled)
+        s.focus = .settings
+        _ = reduce(&s, .adjust(1))
+        let effects = reduce(&s, .generate)
+        #expect(effects.last == .startGeneration(generation: 2, lanes: [s.settings]))
+        #expect(s.lanes[0].frames.isEmpty && s.settings.classID == 1)
+    }
+
+    @Test func playbackAdvancesOnTicksAndStopsAtTheEnd() {
+        var s = AppState(model: Self.model)
+        _ = reduce(&s, .generate)
+        for i in 0..<3 { _ = reduce(&s, .stepArrived(generation: 1, lane: 0, frame: frame(i), stepsPerSecond: 1)) }
+        _ = reduce(&s, .togglePlay)
+        #expect(s.playing && s.position == 0) // replays from the start
+        _ = reduce(&s, .tick(now: 1))
+        _ = reduce(&s, .tick(now: 1.01)) // too soon
+        #expect(s.position == 1)
+        _ = reduce(&s, .tick(now: 2))
+        _ = reduce(&s, .tick(now: 3))
+        #expect(s.position == 2 && !s.playing)
+        _ = reduce(&s, .changeSpeed(1))
+        #expect(s.playbackInterval == 0.125)
+    }
+
+    @Test func compareRunsTwoLanesDifferingInOneSetting() {
+        var s = AppState(model: Self.model)
+        _ = reduce(&s, .toggleCompare)
+        let effects = reduce(&s, .generate)
+        guard case .startGeneration(_, let lanes) = effects.last else { Issue.record("no generation"); return }
+        #expect(lanes.count == 2)
+        #expect(lanes[0].extrapolation == .none && lanes[1].extrapolation == .visionNTK)
+        #expect(lanes[0].seed == lanes[1].seed && lanes[0].classID == lanes[1].classID)
+        _ = reduce(&s, .cycleCompareDimension) // guidance
+        _ = reduce(&s, .generate)
+        #expect(s.lanes.map(\.settings.cfg) == [4, 1])
+        // Lockstep: the position only reaches steps both lanes have.
+        _ = reduce(&s, .stepArrived(generation: 2, lane: 0, frame: frame(0), stepsPerSecond: 1))
+        _ = reduce(&s, .stepArrived(generation: 2, lane: 0, frame: frame(1), stepsPerSecond: 1))
+        _ = reduce(&s, .stepArrived(generation: 2, lane: 1, frame: frame(0), stepsPerSecond: 1))
+        #expect(s.availableSteps == 1 && s.position == 0)
+    }
+
+    @Test func exportNeedsSomethingToExport() {
+        var s = AppState(model: Self.model)
+        #expect(reduce(&s, .export(.finalImage)).isEmpty)
+        #expect(s.message.contains("nothing to export"))
+        _ = reduce(&s, .generate)
+        _ = reduce(&s, .stepArrived(generation: 1, lane: 0, frame: frame(0), stepsPerSecond: 1))
+        #expect(reduce(&s, .export(.finalImage)).isEmpty)
+        #expect(reduce(&s, .export(.currentStep)) == [.export(.currentStep)])
+    }
+
+    @Test func helpOverlayOpensAndAnyKeyClosesIt() {
+        var s = AppState(model: Self.model)
+        _ = reduce(&s, .toggleHelp)
+        #expect(s.overlay == .help)
+        _ = reduce(&s, .adjust(1))
+        #expect(s.overlay == nil && s.settings.classID == 0)
+        _ = reduce(&s, .toggleHelp)
+        #expect(reduce(&s, .quit) == [.cancelGeneration(through: 0), .quit])
+    }
+
+    @Test func keysMapToActionsWithArrowsAndVimKeys() {
+        let s = AppState(model: Self.model)
+        for (key, action) in [(Key.up, Action.moveSelection(-1)), (.character("k"), .moveSelection(-1)), (.down, .moveSelection(1)),
+                              (.character("j"), .moveSelection(1)), (.left, .adjust(-1)), (.character("h"), .adjust(-1)),
+                              (.right, .adjust(1)), (.character("l"), .adjust(1)), (.character("g"), .generate), (.escape, .cancel),
+                              (.character("?"), .toggleHelp), (.character("q"), .quit), (.enter, .openClassPicker)] {
+            #expect(KeyMap.action(for: key, in: s, randomSeed: { 1 }) == action, "\(key)")
+        }
+        var picker = s
+        picker.overlay = .classPicker(filter: "", selection: 0)
+        #expect(KeyMap.action(for: .character("q"), in: picker, randomSeed: { 1 }) == .type("q"))
+    }
+}
