@@ -189,8 +189,13 @@ final class NcursesTerminal {
         _ = write(STDOUT_FILENO, &bytes, bytes.count)
     }
 
-    /// Ctrl-C and SIGTERM restore the terminal before the process ends.
+    /// Ctrl-C and SIGTERM restore the terminal before the process ends. The signals the
+    /// explorer relies on (and SIGWINCH for resizing) are unblocked in case the parent blocked them.
     private static func installSignalHandlers() {
+        var wanted = sigset_t()
+        sigemptyset(&wanted)
+        for sig in [SIGWINCH, SIGINT, SIGTERM, SIGHUP] { sigaddset(&wanted, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             signal(sig) { number in
                 endwin()

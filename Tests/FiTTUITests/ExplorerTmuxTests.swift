@@ -1,0 +1,160 @@
+import Foundation
+import FiTKit
+import Testing
+
+/// The real `fit` binary in a real terminal: tmux drives it with keys and reads its screen.
+@Suite(.serialized) struct ExplorerTmuxTests {
+    let cli = CommandLineTests()
+
+    /// A tmux server of its own (socket per test) with one window of the given size.
+    final class Tmux {
+        let socket = "fit-test-\(UUID().uuidString.prefix(8))"
+
+        /// Runs a tmux client command through posix_spawn and waitpid (Foundation's Process
+        /// does not notice the client exiting once it has forked the tmux server).
+        @discardableResult
+        func run(_ args: [String], capture: Bool = true) throws -> String {
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-\(UUID().uuidString)").path
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 1, capture ? output : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            let argv = (["tmux", "-L", socket] + args).map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            // Test threads block signals; the tmux server and the explorer must not inherit that mask.
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            var empty = sigset_t()
+            sigemptyset(&empty)
+            posix_spawnattr_setsigmask(&attributes, &empty)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+            var pid: pid_t = 0
+            guard posix_spawn(&pid, "/usr/bin/tmux", &actions, &attributes, argv, environ) == 0 else { throw CancellationError() }
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            defer { unlink(output) }
+            return capture ? ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "") : ""
+        }
+
+        func start(_ command: String, columns: Int = 110, rows: Int = 34) throws {
+            try run(["-f", "/dev/null", "new-session", "-d", "-x", "\(columns)", "-y", "\(rows)", command], capture: false)
+            try run(["set-option", "-g", "remain-on-exit", "on"])
+        }
+
+        func keys(_ keys: String...) throws { try run(["send-keys", "-t", "0"] + keys) }
+        func screen(escapes: Bool = false) throws -> String { try run(["capture-pane", "-p", "-t", "0"] + (escapes ? ["-e"] : [])) }
+
+        /// Polls the screen until `predicate` holds, up to `seconds`; returns the last screen.
+        @discardableResult
+        func waitFor(_ what: String, seconds: Double = 30, _ predicate: (String) -> Bool) throws -> String {
+            let deadline = Date().addingTimeInterval(seconds)
+            var last = ""
+            while Date() < deadline {
+                last = try screen()
+                if predicate(last) { return last }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            Issue.record("timed out waiting for \(what); screen:\n\(last)")
+            throw CancellationError()
+        }
+
+        func waitFor(_ text: String, seconds: Double = 30) throws { try waitFor("'\(text)'", seconds: seconds) { $0.contains(text) } }
+
+        deinit { _ = try? run(["kill-server"], capture: false) }
+    }
+
+    static var tmuxAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") }
+
+    func explore(_ tmux: Tmux, outDir: String, extra: String = "") throws {
+        try tmux.start("LANG=C.UTF-8 LC_ALL=C.UTF-8 \(CommandLineTests.binary) explore --model \(cli.fixture("pixel-tiny.safetensors")) "
+                       + "--seed 3 --threads 1 --out-dir \(outDir) \(extra)")
+    }
+
+    @Test(.enabled(if: tmuxAvailable)) func pickGenerateStepCompareExportQuit() throws {
+        let tmux = Tmux()
+        let outDir = URL(fileURLWithPath: cli.scratch("x")).deletingLastPathComponent().appendingPathComponent("exports").path
+        try explore(tmux, outDir: outDir)
+        try tmux.waitFor("press g to generate")
+
+        // Pick class 4 through the filter list.
+        try tmux.keys("/")
+        try tmux.waitFor("filter:")
+        try tmux.keys("4", "Enter")
+        try tmux.waitFor("class    4 class 4")
+
+        // Eight steps: select the steps row, −10 ×5 stops at 1, then +7.
+        try tmux.keys("Down", "Down")
+        for _ in 0..<5 { try tmux.keys("H") }
+        for _ in 0..<7 { try tmux.keys("l") }
+        try tmux.waitFor("steps    8")
+
+        try tmux.keys("g")
+        try tmux.waitFor("done —")
+        let colored = try tmux.screen(escapes: true)
+        #expect(colored.contains("▀"))
+        #expect(colored.contains("38;5;") || colored.contains("38;2;"))
+        try tmux.waitFor("step 8/8")
+        try tmux.keys("Left")
+        try tmux.waitFor("step 7/8")
+        try tmux.keys("Home")
+        try tmux.waitFor("step 1/8")
+        try tmux.keys("End")
+        try tmux.waitFor("step 8/8")
+
+        // Export the final image.
+        try tmux.keys("e")
+        try tmux.waitFor("wrote ")
+        let exported = try FileManager.default.contentsOfDirectory(atPath: outDir)
+        #expect(exported == ["class4-3-final.png"])
+        let finalPNG = "\(outDir)/class4-3-final.png"
+        let (image, text) = try PNGFile.read(finalPNG)
+        #expect(image.width == 32 && image.height == 32)
+        #expect(try GenerationRecord.from(pngText: text, path: finalPNG).steps == 8)
+
+        // Compare RoPE modes side by side.
+        try tmux.keys("c")
+        try tmux.waitFor("compare: RoPE")
+        try tmux.keys("g")
+        try tmux.waitFor("both lanes done") { $0.contains("none · x0") && $0.contains("VisionNTK · x0") && $0.contains("done —") }
+
+        // Resize below the minimum and back.
+        try tmux.run(["resize-window", "-t", "0", "-x", "50", "-y", "12"])
+        try tmux.waitFor("Terminal too small")
+        try tmux.run(["resize-window", "-t", "0", "-x", "110", "-y", "34"])
+        try tmux.waitFor("timeline")
+
+        // Help, then quit.
+        try tmux.keys("?")
+        try tmux.waitFor("switch between settings and canvas")
+        try tmux.keys("Escape")
+        try tmux.keys("q")
+        try tmux.waitFor("the explorer to exit") { $0.contains("Pane is dead") || !$0.contains("timeline") }
+    }
+
+    @Test(.enabled(if: tmuxAvailable)) func unknownTerminalIsAClearError() throws {
+        let tmux = Tmux()
+        try tmux.start("TERM=no-such-terminal \(CommandLineTests.binary) explore --model \(cli.fixture("pixel-tiny.safetensors")); echo exit=$?; sleep 10")
+        let screen = try tmux.waitFor("the exit status") { $0.contains("exit=") }
+        #expect(screen.contains("exit=2"))
+        #expect(screen.contains("error: unknown terminal type TERM=no-such-terminal"))
+    }
+
+    @Test(.enabled(if: tmuxAvailable)) func nonUTF8LocaleFallsBackToOnePixelPerCell() throws {
+        let tmux = Tmux()
+        try tmux.start("LANG=C LC_ALL=C \(CommandLineTests.binary) explore --model \(cli.fixture("pixel-tiny.safetensors")) --seed 1 --threads 1 --out-dir /tmp")
+        try tmux.waitFor("press g to generate")
+        try tmux.keys("g")
+        try tmux.waitFor("done")
+        let screen = try tmux.screen(escapes: true)
+        #expect(!screen.contains("▀"))
+        #expect(screen.contains("48;5;"))
+        try tmux.keys("q")
+    }
+
+    @Test func notATerminalIsAClearError() throws {
+        let r = try cli.fit("explore", "--model", cli.fixture("pixel-tiny.safetensors"))
+        cli.expectBadInput(r, mentions: "needs an interactive terminal")
+    }
+}
