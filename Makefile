@@ -9,7 +9,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FIXTURES := Tests/FiTKitTests/Fixtures/forward
 THREADS ?= $(shell nproc)
 
-.PHONY: all deps venv build release run test test-swift test-python fixtures bench clean
+.PHONY: all deps venv build release run test test-swift test-python fixtures bench clean \
+        dataset train export-model embedded-fixtures evaluate samples
 
 all: build
 
@@ -34,12 +35,9 @@ build: deps
 release: deps
 	swift build -c release
 
-## run: set up and run fit on the shipped fixture model (the explorer is not built yet)
+## run: set up, build and open the explorer on the embedded emoji model
 run: release
-	.build/release/fit inspect $(FIXTURES)/pixel-tiny.safetensors --verbose
-	.build/release/fit forward --checkpoint $(FIXTURES)/pixel-tiny.safetensors \
-	  --inputs $(FIXTURES)/pixel-square.inputs.safetensors --output /tmp/fit-run-output.safetensors --verbose
-	@echo "wrote /tmp/fit-run-output.safetensors"
+	.build/release/fit explore
 
 ## test: set up and run every test (Swift and Python)
 test: venv test-swift test-python
@@ -58,6 +56,25 @@ fixtures: venv
 bench: release venv
 	.build/release/fit bench forward --preset fitv2-xl --tokens 256 --batch 2 --threads $(THREADS) --iterations 3
 	$(PYTHON) python/bench_forward.py --preset fitv2-xl --tokens 256 --batch 2 --threads $(THREADS) --iters 3 --warmup 1
+
+## The embedded model: data set, training, export, its parity fixtures, evaluation and samples.
+dataset: venv
+	$(PYTHON) python/emoji_dataset.py
+
+train: dataset
+	$(PYTHON) python/train.py --recipe python/recipes/embedded.json --resume
+
+export-model: venv
+	$(PYTHON) python/export_model.py
+
+embedded-fixtures: venv
+	$(PYTHON) python/make_embedded_fixtures.py
+
+evaluate: venv
+	$(PYTHON) python/evaluate.py
+
+samples: release venv
+	$(PYTHON) python/make_samples.py --fit .build/release/fit
 
 clean:
 	rm -rf .build

@@ -31,7 +31,8 @@ let package = Package(
                 "FiTKit",
                 "CNcurses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            resources: [.copy("Resources/fit-emoji.safetensors")]
         ),
 
         // MARK: - Tests

@@ -9,7 +9,7 @@ struct InspectCommand: ParsableCommand {
         abstract: "Show a checkpoint's configuration, preset, size, RoPE limits and the BLAS kernels in use."
     )
 
-    @Argument(help: "The model checkpoint (.safetensors).")
+    @Argument(help: "The model checkpoint (.safetensors), or `embedded` for the model built into fit.")
     var checkpoint: String
 
     @Option(help: "Model configuration JSON to use instead of the checkpoint's.")
@@ -20,7 +20,7 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         runtime.apply()
         try Console.reportingErrors {
-            let model = try ModelCheckpoint(path: checkpoint, configurationPath: config)
+            let model = try ModelCheckpoint(path: try EmbeddedModel.resolve(checkpoint), configurationPath: config)
             let c = model.configuration
             let shapes = model.file.tensorShapesByName
             var dtypes: [String: Int] = [:]
