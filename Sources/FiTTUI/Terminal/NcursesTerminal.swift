@@ -52,8 +52,32 @@ final class NcursesTerminal {
         Self.installSignalHandlers()
     }
 
+    /// A terminal whose output goes to a file instead of the screen (`newterm` on a `FILE`), for
+    /// tests that replay the bytes and for frame benchmarks. Never touches the process's tty.
+    init(term: String, outputPath: String, colorMode: ColorMode, utf8: Bool = true) throws {
+        setlocale(LC_ALL, "")
+        var file: UnsafeMutablePointer<FILE>?
+        guard fit_newterm_file(term, outputPath, &file) != nil else {
+            throw StartError(description: "cannot open terminal type \(term) on \(outputPath)")
+        }
+        outputFile = file
+        self.utf8 = utf8
+        if has_colors() { start_color() }
+        self.colorMode = colorMode
+        synchronizedOutput = false
+    }
+
+    private var outputFile: UnsafeMutablePointer<FILE>?
+    private var synchronizedOutput = true
+
+    /// Pushes buffered output to the file of a file-backed terminal.
+    func flushOutput() { if let outputFile { fflush(outputFile) } }
+
     /// Restores the terminal.
-    func shutdown() { endwin() }
+    func shutdown() {
+        endwin()
+        if let outputFile { fflush(outputFile) }
+    }
 
     /// The terminal's size in cells.
     var size: (columns: Int, rows: Int) { (Int(fit_cols()), Int(fit_lines())) }
@@ -72,9 +96,9 @@ final class NcursesTerminal {
             }
         }
         wnoutrefresh(fit_stdscr())
-        Self.writeRaw("\u{1B}[?2026h")
+        if synchronizedOutput { Self.writeRaw("\u{1B}[?2026h") }
         doupdate()
-        Self.writeRaw("\u{1B}[?2026l")
+        if synchronizedOutput { Self.writeRaw("\u{1B}[?2026l") }
     }
 
     /// The next key within `milliseconds` (negative: wait), or `nil`.
