@@ -130,3 +130,28 @@ import FiTKit
         #expect(try cli.fit("generate", "--model", path, "--class", "Heart", "--steps", "2", "--out", cli.scratch("h.png")).status == 0)
     }
 }
+
+/// `fit render` and the embedded model from the command line.
+@Suite struct RenderCommandTests {
+    let cli = CommandLineTests()
+
+    @Test func rendersHalfBlocksWithANSIColours() throws {
+        let r = try cli.fit("render", "--model", cli.fixture("pixel-tiny.safetensors"), "--class", "2", "--steps", "2",
+                            "--seed", "4", "--color", "256", "--columns", "16")
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 8) // 32×32 px shrunk to 16 columns × 16 pixel rows = 8 rows of half blocks
+        #expect(r.stdout.contains("\u{1B}[38;5;") && r.stdout.contains("▀"))
+        let plain = try cli.fit("render", "--model", cli.fixture("pixel-tiny.safetensors"), "--class", "2", "--steps", "2",
+                                "--seed", "4", "--color", "none", "--columns", "16")
+        #expect(!plain.stdout.contains("\u{1B}") && plain.stdout.split(separator: "\n").count == 16)
+    }
+
+    @Test func theEmbeddedModelIsTheDefaultAndListsItsClasses() throws {
+        let inspect = try cli.fit("inspect", "embedded")
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(inspect.stdout.contains("3-channel pixel space") && inspect.stdout.contains("15 classes"))
+        cli.expectBadInput(try cli.fit("generate", "--class", "dragon", "--out", cli.scratch("d.png")),
+                           mentions: "classes: smiley, heart, person, hand, animal, plant, food, vehicle, building, sky-weather, clock, flag, symbol, object, activity")
+    }
+}

@@ -16,31 +16,7 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(name: [.customLong("class")], help: "Class id or name.")
-    var classLabel: String?
-
-    @Option(help: "Image size in pixels, WxH (default: the model's training size).")
-    var size: String?
-
-    @Option(help: "Sampling steps (default: the model's recommendation).")
-    var steps: Int?
-
-    @Option(help: "Sampler: \(SamplerKind.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's recommendation).")
-    var sampler: SamplerKind?
-
-    @Option(help: "Classifier-free guidance scale (1 = none).")
-    var cfg: Double?
-
-    @Option(help: "Power of the cosine guidance schedule (0 = constant).")
-    var scalePow: Double?
-
-    @Option(help: "Output channels guidance applies to (default: the official 3, i.e. all of an RGB model).")
-    var guidedChannels: Int?
-
-    @Option(help: "Seed (default: random; recorded in the PNG).")
-    var seed: UInt64?
-
-    @OptionGroup var rope: RoPEOptions
+    @OptionGroup var sampling: SamplingOptions
 
     @Option(help: "Output PNG (default: fit-output/<class>-<seed>.png).")
     var out: String?
@@ -66,11 +42,8 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
-        if let cfg, cfg < 0 || !cfg.isFinite { throw ValidationError("--cfg must be ≥ 0, got \(cfg)") }
         if count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
-        if let guidedChannels, guidedChannels < 0 { throw ValidationError("--guided-channels must be ≥ 0") }
-        if from == nil && classLabel == nil { throw ValidationError("--class is required (or --from IMAGE.png)") }
+        if from == nil && sampling.classLabel == nil { throw ValidationError("--class is required (or --from IMAGE.png)") }
     }
 
     func run() throws {
@@ -78,7 +51,8 @@ struct GenerateCommand: ParsableCommand {
         try Console.reportingErrors {
             let record = try from.map { path in try GenerationRecord.from(pngText: try PNGFile.read(path).text, path: path) }
             let loaded = try model.load(orRecorded: record)
-            let plan = try GenerationPlan(command: self, model: loaded, record: record)
+            let plan = try GenerationPlan(options: sampling, model: loaded, record: record,
+                                          output: .init(out: out, trajectoryFolder: trajectory, sheet: sheet, force: force))
             for image in 0..<count {
                 try plan.generate(seed: plan.seed &+ UInt64(image), numbered: count > 1, quiet: quiet)
             }

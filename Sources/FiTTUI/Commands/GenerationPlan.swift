@@ -16,12 +16,17 @@ struct GenerationPlan {
     let guidedChannels: Int?
     let seed: UInt64
     let rope: RoPEScaling?
-    let out: String?
-    let trajectoryFolder: String?
-    let sheet: String?
-    let force: Bool
+    let output: Output
 
-    init(command c: GenerateCommand, model loaded: LoadedModel, record: GenerationRecord?) throws {
+    /// Where `fit generate` writes (unused by `fit render`).
+    struct Output {
+        var out: String?
+        var trajectoryFolder: String?
+        var sheet: String?
+        var force = false
+    }
+
+    init(options c: SamplingOptions, model loaded: LoadedModel, record: GenerationRecord?, output: Output = Output()) throws {
         self.loaded = loaded
         let config = loaded.model.configuration
         let recommended = loaded.metadata.recommended
@@ -54,10 +59,7 @@ struct GenerationPlan {
         } else {
             rope = nil
         }
-        out = c.out
-        trajectoryFolder = c.trajectory
-        sheet = c.sheet
-        force = c.force
+        self.output = output
         try parameters(seed: seed).validate(for: config)
     }
 
@@ -68,7 +70,7 @@ struct GenerationPlan {
 
     /// Where image `seed` goes: `--out` (numbered when several), else `fit-output/<class>-<seed>.png`.
     func outputPath(seed: UInt64, numbered: Bool) -> String {
-        guard let out else {
+        guard let out = output.out else {
             let name = (loaded.className(classID) ?? "class\(classID)").replacingOccurrences(of: "/", with: "-")
             return "fit-output/\(name)-\(seed).png"
         }
@@ -81,8 +83,9 @@ struct GenerationPlan {
     /// Runs one generation and writes its files.
     func generate(seed: UInt64, numbered: Bool, quiet: Bool) throws {
         let path = outputPath(seed: seed, numbered: numbered)
-        try OutputFiles.prepare(path, force: force, createFolder: out == nil)
-        if let sheet { try OutputFiles.prepare(sheet, force: force, createFolder: false) }
+        let (sheet, trajectoryFolder) = (output.sheet, output.trajectoryFolder)
+        try OutputFiles.prepare(path, force: output.force, createFolder: output.out == nil)
+        if let sheet { try OutputFiles.prepare(sheet, force: output.force, createFolder: false) }
         if let trajectoryFolder { try OutputFiles.prepareFolder(trajectoryFolder) }
 
         let trajectory = try DenoisingTrajectory(model: loaded.model, parameters: parameters(seed: seed))

@@ -12,23 +12,7 @@ struct RenderCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(name: [.customLong("class")], help: "Class id or name.")
-    var classLabel: String
-
-    @Option(help: "Image size in pixels, WxH (default: the model's training size).")
-    var size: String?
-
-    @Option(help: "Sampling steps (default: the model's recommendation).")
-    var steps: Int?
-
-    @Option(help: "Sampler (default: the model's recommendation).")
-    var sampler: SamplerKind?
-
-    @Option(help: "Guidance scale.")
-    var cfg: Double?
-
-    @Option(help: "Seed.")
-    var seed: UInt64 = 0
+    @OptionGroup var sampling: SamplingOptions
 
     @Option(help: "Show this step (1-based) instead of the final image.")
     var step: Int?
@@ -45,7 +29,7 @@ struct RenderCommand: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+        if sampling.classLabel == nil { throw ValidationError("--class is required") }
         if let step, step < 1 { throw ValidationError("--step counts from 1") }
         if let columns, columns < 1 { throw ValidationError("--columns must be at least 1") }
     }
@@ -54,20 +38,9 @@ struct RenderCommand: ParsableCommand {
         runtime.apply()
         try Console.reportingErrors {
             let loaded = try model.load()
-            let config = loaded.model.configuration
-            let geometry = loaded.geometry
-            guard !geometry.isLatent else { throw FiTError.invalidInput("\(loaded.path) is a latent-space model; rendering it needs the SD-VAE decoder") }
-            let classID = try loaded.metadata.classID(for: classLabel, numClasses: config.numClasses)
-            let recommended = loaded.metadata.recommended
-            let (width, height) = try size.map(ImageGeometry.parse)
-                ?? recommended.size.map(ImageGeometry.parse) ?? (geometry.nativeSide, geometry.nativeSide)
-            let grid = try geometry.grid(width: width, height: height)
-            let kind = sampler ?? recommended.sampler ?? SamplerKind.available(for: config)[0]
-            let parameters = SamplingParameters(classes: [classID], height: grid.height, width: grid.width,
-                                                steps: steps ?? recommended.steps ?? 50, sampler: kind,
-                                                guidanceScale: cfg ?? recommended.cfg ?? 4, seed: seed)
+            let plan = try GenerationPlan(options: sampling, model: loaded, record: nil)
             var chosen: TrajectoryStep?
-            for s in try DenoisingTrajectory(model: loaded.model, parameters: parameters) {
+            for s in try DenoisingTrajectory(model: loaded.model, parameters: plan.parameters(seed: plan.seed)) {
                 chosen = s
                 if let step, s.index + 1 == step { break }
             }
