@@ -153,6 +153,18 @@ import Testing
         try tmux.keys("q")
     }
 
+    @Test(.enabled(if: tmuxAvailable)) func controlCRestoresTheTerminal() throws {
+        let tmux = Tmux()
+        try tmux.start("\(CommandLineTests.binary) explore --model \(cli.fixture("pixel-tiny.safetensors")) --seed 2 --threads 1 --out-dir /tmp; "
+                       + "echo exit=$?; tput cols; sleep 10")
+        try tmux.waitFor("press g to generate")
+        try tmux.keys("g")
+        try tmux.keys("C-c")
+        let screen = try tmux.waitFor("the explorer to end") { $0.contains("exit=") }
+        #expect(screen.contains("exit=130"))
+        #expect(!screen.contains("timeline")) // back on the normal screen, not the explorer's
+    }
+
     @Test func notATerminalIsAClearError() throws {
         let r = try cli.fit("explore", "--model", cli.fixture("pixel-tiny.safetensors"))
         cli.expectBadInput(r, mentions: "needs an interactive terminal")
