@@ -71,7 +71,7 @@ embedded-fixtures: venv
 	$(PYTHON) python/make_embedded_fixtures.py
 
 evaluate: venv
-	$(PYTHON) python/evaluate.py
+	$(PYTHON) python/evaluate.py --sampler euler --steps 30 --cfg 4
 
 samples: release venv
 	$(PYTHON) python/make_samples.py --fit .build/release/fit
