@@ -152,7 +152,7 @@ extension ModelInfo {
         default: extrapolation = .none
         }
         let defaults = GenerationSettings(classID: 0, width: width, height: height,
-                                          steps: recommended.steps ?? (config.useSit ? 50 : 50),
+                                          steps: recommended.steps ?? 50,
                                           sampler: recommended.sampler.flatMap { samplers.contains($0) ? $0 : nil } ?? samplers[0],
                                           cfg: recommended.cfg ?? 4, seed: seed, extrapolation: extrapolation)
         self.init(name: URL(fileURLWithPath: loaded.path).deletingPathExtension().lastPathComponent,
