@@ -148,15 +148,6 @@ SHARED_INPUTS = {"v2-square-f16": "v2-square", "v2-square-bf16": "v2-square",
                  "v2-nonsquare-dynntk-decouple": "v2-nonsquare"}
 
 
-def case_model_overrides(interp: str, decouple: bool, ori, hw) -> dict:
-    """The constructor changes the official samplers make for one resolution."""
-    mode = rope_mod.INTERPOLATION_TO_MODE[interp]
-    if mode == "normal":
-        return dict(custom_freqs="normal", online_rope=False)
-    return dict(custom_freqs=mode, max_pe_len_h=hw[0], max_pe_len_w=hw[1], decouple=decouple,
-                ori_max_pe_len=ori, online_rope=False)
-
-
 def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
     """max |a - b| / max |b| (the project's relative-error convention)."""
     a, b = a.double(), b.double()
@@ -165,7 +156,7 @@ def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
 
 def compute_case_output(ckpt_path: Path, inputs: dict, interp: str, decouple: bool, ori,
                         hw) -> torch.Tensor:
-    model = load_checkpoint_f64(ckpt_path, **case_model_overrides(interp, decouple, ori, hw))
+    model = load_checkpoint_f64(ckpt_path, **rope_mod.sampler_overrides(interp, decouple, ori, hw))
     x = inputs["x"].to(torch.float64)
     t = inputs["t"].to(torch.float64)
     y = inputs["y"].long()

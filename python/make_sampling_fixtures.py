@@ -70,15 +70,6 @@ CASES = [
 ]
 
 
-def model_overrides(interp: str, decouple: bool, ori, hw) -> dict:
-    """Constructor changes the official samplers make for one target grid."""
-    mode = rope_mod.INTERPOLATION_TO_MODE[interp]
-    if mode == "normal":
-        return dict(custom_freqs="normal", online_rope=False)
-    return dict(custom_freqs=mode, max_pe_len_h=hw[0], max_pe_len_w=hw[1], decouple=decouple,
-                ori_max_pe_len=ori, online_rope=False)
-
-
 def noise_layout(model, sampler: str, B: int, using_cfg: bool, h: int, w: int) -> str:
     p, C = model.patch_size, model.in_channels
     N, F = h * w, p * p * C
@@ -108,7 +99,7 @@ def noise_layout(model, sampler: str, B: int, using_cfg: bool, h: int, w: int) -
 def run_case(spec, dtype):
     (case, ckpt, sampler, steps, cfg, spow, gch, seed, classes, hw, interp, dec, ori) = spec
     model = load_fit_checkpoint(FIXTURES / "forward" / f"{ckpt}.safetensors", dtype=dtype,
-                                **model_overrides(interp, dec, ori, hw))
+                                **rope_mod.sampler_overrides(interp, dec, ori, hw))
     traj = sample(model, sampler, classes=classes, h=hw[0], w=hw[1], seed=seed, steps=steps,
                   cfg_scale=cfg, scale_pow=spow, guided_channels=gch, dtype=dtype)
     return model, traj

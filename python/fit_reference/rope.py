@@ -48,6 +48,15 @@ INTERPOLATION_TO_MODE = {
 MODE_TO_INTERPOLATION = {v: k for k, v in INTERPOLATION_TO_MODE.items()}
 
 
+def sampler_overrides(interp: str, decouple: bool, ori_max_pe_len, hw) -> dict:
+    """The FiT constructor changes the official samplers make for one target grid ``hw`` (tokens)."""
+    mode = INTERPOLATION_TO_MODE[interp]
+    if mode == "normal":
+        return dict(custom_freqs="normal", online_rope=False)
+    return dict(custom_freqs=mode, max_pe_len_h=hw[0], max_pe_len_w=hw[1], decouple=decouple,
+                ori_max_pe_len=ori_max_pe_len, online_rope=False)
+
+
 # ----------------------------------------------------------------------------------------------
 # scalar helpers
 # ----------------------------------------------------------------------------------------------

@@ -300,7 +300,7 @@ def test_fixture_outputs_reproduce(case):
     assert rel_err(got, expected) < 1e-6                 # only the F32 rounding of the file
     # a float32 forward of the same checkpoint stays close to the float64 reference
     model = mf.load_checkpoint_f64(FIX / c["checkpoint"],
-                                   **mf.case_model_overrides(c["interpolation"], c["decouple"],
+                                   **R.sampler_overrides(c["interpolation"], c["decouple"],
                                                              c["ori_max_pe_len"],
                                                              (c["grid_h"], c["grid_w"]))).float()
     with torch.no_grad():
