@@ -151,10 +151,9 @@ extension ModelInfo {
         case .ntkpro2: extrapolation = .visionNTKAttention
         default: extrapolation = .none
         }
-        let defaults = GenerationSettings(classID: 0, width: width, height: height,
-                                          steps: recommended.steps ?? 50,
-                                          sampler: recommended.sampler.flatMap { samplers.contains($0) ? $0 : nil } ?? samplers[0],
-                                          cfg: recommended.cfg ?? 4, seed: seed, extrapolation: extrapolation)
+        let sampling = loaded.defaultSampling
+        let defaults = GenerationSettings(classID: 0, width: width, height: height, steps: sampling.steps,
+                                          sampler: sampling.sampler, cfg: sampling.cfg, seed: seed, extrapolation: extrapolation)
         self.init(name: URL(fileURLWithPath: loaded.path).deletingPathExtension().lastPathComponent,
                   classNames: loaded.metadata.classNames ?? (0..<config.numClasses).map { "class \($0)" },
                   samplers: samplers,

@@ -43,10 +43,10 @@ struct GenerationPlan {
             (width, height) = (geometry.nativeSide, geometry.nativeSide)
         }
         grid = try geometry.grid(width: width, height: height)
-        let family: (SamplerKind, Int) = config.useSit ? (.euler, 50) : (.ddim, 50)
-        sampler = c.sampler ?? record?.sampler ?? recommended.sampler ?? family.0
-        steps = c.steps ?? record?.steps ?? recommended.steps ?? family.1
-        cfg = c.cfg ?? record?.cfg ?? recommended.cfg ?? 4.0
+        let defaults = loaded.defaultSampling
+        sampler = c.sampler ?? record?.sampler ?? defaults.sampler
+        steps = c.steps ?? record?.steps ?? defaults.steps
+        cfg = c.cfg ?? record?.cfg ?? defaults.cfg
         scalePow = c.scalePow ?? record?.scalePow ?? recommended.scalePow ?? 0
         guidedChannels = c.guidedChannels ?? record?.guidedChannels
         seed = c.seed ?? record?.seed ?? UInt64(UInt32.random(in: 0...UInt32.max))

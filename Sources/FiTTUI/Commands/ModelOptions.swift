@@ -42,6 +42,16 @@ struct LoadedModel {
 
     var geometry: ImageGeometry { ImageGeometry(model.configuration) }
 
+    /// The sampler, steps and guidance to use when nothing else says: the model's recommendation
+    /// (a sampler that fits the model), else Euler 50 for flow models, DDIM 50 for DDPM models, guidance 4.
+    var defaultSampling: (sampler: SamplerKind, steps: Int, cfg: Double) {
+        let recommended = metadata.recommended
+        let fitting = SamplerKind.available(for: model.configuration)
+        let sampler = recommended.sampler.flatMap { fitting.contains($0) ? $0 : nil }
+            ?? (model.configuration.useSit ? .euler : .ddim)
+        return (sampler, recommended.steps ?? 50, recommended.cfg ?? 4)
+    }
+
     /// The display name of class `id`.
     func className(_ id: Int) -> String? {
         guard let names = metadata.classNames, id < names.count else { return nil }
