@@ -32,7 +32,8 @@ let package = Package(
                 "CNcurses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            resources: [.copy("Resources/fit-emoji.safetensors")]
+            exclude: ["Resources/README.md"],
+            resources: [.copy("Resources/fit-emoji.safetensors"), .copy("Resources/imagenet-1k-classes.json")]
         ),
 
         // MARK: - Tests

@@ -19,6 +19,7 @@ public enum FiTError: Error, Equatable, CustomStringConvertible {
     case gridNotDivisible(height: Int, width: Int, patchSize: Int)
     case gridTooLarge(rows: Int, columns: Int, limit: Int)
     case classOutOfRange(label: Int, numClasses: Int)
+    case missingVAE(model: String)
 
     public var description: String {
         switch self {
@@ -27,8 +28,8 @@ public enum FiTError: Error, Equatable, CustomStringConvertible {
         case .unreadableFile(let path, let reason):
             return "\(path): cannot read the file (\(reason))."
         case .pickleCheckpoint(let path):
-            return "\(path) is a PyTorch pickle (zip), not safetensors. Convert it once with Python: "
-                + "safetensors.torch.save_file(torch.load(path, map_location='cpu'), 'model.safetensors')."
+            return "\(path) is a PyTorch pickle (zip), not safetensors (the official loader's \"legacy\" .safetensors files are too). "
+                + "Convert it once: python/convert_checkpoint.py \(path) model.safetensors (add --vae for a VAE)."
         case .malformedSafetensors(let path, let reason):
             return "\(path): not a valid safetensors file: \(reason). The file is truncated or corrupt; download or export it again."
         case .unsupportedDType(let path, let tensor, let dtype):
@@ -56,6 +57,10 @@ public enum FiTError: Error, Equatable, CustomStringConvertible {
             return "input grid \(height)×\(width) is not a multiple of the patch size \(patchSize) on both sides."
         case .gridTooLarge(let rows, let columns, let limit):
             return "token grid \(rows)×\(columns) exceeds the RoPE cache of \(limit) tokens per side."
+        case .missingVAE(let model):
+            return "\(model) makes 4-channel latents and needs the SD-VAE decoder to turn them into pixels: pass --vae FILE, "
+                + "set FIT_VAE=FILE, or put vae.safetensors beside the model. The VAE is stabilityai/sd-vae-ft-ema "
+                + "(diffusion_pytorch_model.safetensors); see docs/official-checkpoints.md."
         case .classOutOfRange(let label, let numClasses):
             return "class id \(label) is out of range: use 0…\(numClasses - 1), or \(numClasses) for the unconditional (null) class."
         }

@@ -26,4 +26,15 @@ public enum BLAS {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
+
+    /// `C[m×n] = alpha · A[k×m]ᵀ · B[k×n] + beta · C`.
+    @inline(__always)
+    public static func gemmTransposedA(
+        m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
 }

@@ -125,6 +125,43 @@ public enum Kernels {
         while i < count { y[i] += b[i]; i += 1 }
     }
 
+    /// `y ← y + b` for one scalar `b` (a per-channel bias over a run of pixels).
+    public static func addScalar(_ b: Float, to y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + lanes <= count { store(load(y, i) + b, y, i); i += lanes }
+        while i < count { y[i] += b; i += 1 }
+    }
+
+    /// Sum and sum of squared deviations from `center` over `count` floats, accumulated in
+    /// float64 per 4096-element block so that millions of elements keep full precision.
+    public static func moments(_ x: UnsafePointer<Float>, count: Int, center: Float) -> (sum: Double, squares: Double) {
+        var sum = 0.0, squares = 0.0, start = 0
+        while start < count {
+            let end = Swift.min(count, start + 4096)
+            var s = Vector(repeating: 0), q = Vector(repeating: 0)
+            var i = start
+            while i + lanes <= end { let v = load(x, i) - center; s += v; q += v * v; i += lanes }
+            var ss = Double(s.sum()), qq = Double(q.sum())
+            while i < end { let v = Double(x[i] - center); ss += v; qq += v * v; i += 1 }
+            sum += ss; squares += qq
+            start = end
+        }
+        return (sum, squares)
+    }
+
+    /// `y ← x · a + b`, then SiLU when `silu` (GroupNorm's per-channel affine step).
+    public static func affine(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int,
+                              scale a: Float, shift b: Float, silu: Bool) {
+        var i = 0
+        if silu {
+            while i + lanes <= count { let v = load(x, i) * a + b; store(v / (1 + exp(-v)), y, i); i += lanes }
+            while i < count { let v = x[i] * a + b; y[i] = v / (1 + exp(-v)); i += 1 }
+        } else {
+            while i + lanes <= count { store(load(x, i) * a + b, y, i); i += lanes }
+            while i < count { y[i] = x[i] * a + b; i += 1 }
+        }
+    }
+
     /// Gated residual: `x ← x + gate ⊙ y`.
     public static func gatedAdd(_ y: UnsafePointer<Float>, gate: UnsafePointer<Float>,
                                 to x: UnsafeMutablePointer<Float>, count: Int) {

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (speed is measured here, never in tests).",
-        subcommands: [ForwardBench.self, GenerateBench.self, FrameBench.self]
+        subcommands: [ForwardBench.self, GenerateBench.self, DecodeBench.self, FrameBench.self]
     )
 }
 
@@ -90,6 +90,80 @@ struct ForwardBench: ParsableCommand {
 }
 
 extension ModelPreset: ExpressibleByArgument {}
+
+/// `fit bench decode`: milliseconds per VAE decode with synthetic sd-vae-ft-ema-shaped weights
+/// (or a VAE file), the achieved GFLOP/s, and the machine's sgemm rate in the same run.
+struct DecodeBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "decode", abstract: "Time SD-VAE decodes.")
+
+    @Option(help: "Output image size in pixels, WIDTHxHEIGHT (multiples of 8).")
+    var size = "256x256"
+
+    @Option(help: "A VAE file; without it, synthetic weights in sd-vae-ft-ema's shapes.")
+    var vae: String?
+
+    @Option(help: "Decode in tiles of at most N×N latent pixels.")
+    var tile: Int?
+
+    @Option(help: "Timed decodes.")
+    var iterations = 2
+
+    @Option(help: "Untimed warm-up decodes.")
+    var warmup = 1
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func run() throws {
+        runtime.apply()
+        try Console.reportingErrors {
+            let decoder = try vae.map { try VAECheckpoint(path: $0).makeDecoder() }
+                ?? VAEDecoder(configuration: .sdVAEFtEMA, weights: SyntheticWeights(shapes: VAEConfiguration.sdVAEFtEMA.tensorShapes()))
+            let configuration = decoder.configuration
+            let f = configuration.downsamplingFactor
+            let parts = size.split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2, parts.allSatisfy({ $0 > 0 && $0 % f == 0 }) else {
+                throw FiTError.invalidInput("--size \(size): give WIDTHxHEIGHT in pixels, both multiples of \(f)")
+            }
+            let (w, h) = (parts[0] / f, parts[1] / f)
+            let z = Tensor(zeros: [1, configuration.latentChannels, h, w])
+            for i in 0..<z.count { z.data[i] = Float(i % 13) / 6 - 1 }
+            func once() throws { _ = try tile.map { try decoder.decodeTiled(z, tile: $0, overlap: min(8, $0 / 4)) } ?? decoder.decode(z) }
+            for _ in 0..<warmup { try once() }
+            var times: [Double] = []
+            for _ in 0..<iterations {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try once()
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            let flops = 2 * Double(configuration.decodeMACs(height: h, width: w))
+            let best = times.min()!, median = times.sorted()[times.count / 2]
+            let top = configuration.blockOutChannels.count > 1 ? configuration.blockOutChannels[1] : configuration.blockOutChannels[0]
+            let gemm = SGEMMProbe.peak(m: top, n: 4096, k: top * 9)
+            let achieved = flops / (median / 1000) / 1e9
+            if json {
+                let object: [String: Any] = [
+                    "size": size, "threads": Parallel.threads, "blas_core": BLASRuntime.coreName, "ms_median": median,
+                    "ms_best": best, "gflop_per_decode": flops / 1e9, "gflops": achieved, "sgemm_gflops": gemm.gflops,
+                    "sgemm_shape": [gemm.m, gemm.n, gemm.k], "share_of_sgemm": achieved / gemm.gflops,
+                    "floor_ms": flops / gemm.gflops / 1e6, "tile": tile ?? 0,
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print("fit bench decode: \(vae ?? "sd-vae-ft-ema shapes, synthetic weights"), \(size)\(tile.map { ", tiles of \($0)" } ?? ""), "
+                      + "threads \(Parallel.threads), BLAS \(BLASRuntime.coreName)")
+                print(String(format: "sgemm %d×%d×%d:  %.1f GFLOP/s (best of the same run)", gemm.m, gemm.n, gemm.k, gemm.gflops))
+                print(String(format: "decode:           %.1f ms median, %.1f ms best of %d; %.1f GFLOP per decode",
+                             median, best, iterations, flops / 1e9))
+                print(String(format: "achieved:         %.1f GFLOP/s = %.1f %% of the sgemm rate (FLOP floor at that rate: %.0f ms)",
+                             achieved, 100 * achieved / gemm.gflops, flops / gemm.gflops / 1e6))
+            }
+        }
+    }
+}
 
 /// `fit bench generate`: seconds per sampling step with guidance, and the share of the time
 /// spent outside the network's forward passes (sampler arithmetic, noise, copies).
