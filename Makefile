@@ -51,11 +51,14 @@ test-python: venv
 ## fixtures: regenerate the golden fixtures from the PyTorch reference
 fixtures: venv
 	$(PYTHON) python/make_fixtures.py
+	$(PYTHON) python/make_vae_fixtures.py
 
 ## bench: fit and the PyTorch reference on the same shapes and threads
 bench: release venv
 	.build/release/fit bench forward --preset fitv2-xl --tokens 256 --batch 2 --threads $(THREADS) --iterations 3
 	$(PYTHON) python/bench_forward.py --preset fitv2-xl --tokens 256 --batch 2 --threads $(THREADS) --iters 3 --warmup 1
+	.build/release/fit bench decode --size 256x256 --threads $(THREADS) --iterations 3
+	$(PYTHON) python/bench_vae.py --size 256x256 --threads $(THREADS) --iters 3 --warmup 1
 
 ## The embedded model: data set, training, export, its parity fixtures, evaluation and samples.
 dataset: venv

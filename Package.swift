@@ -21,7 +21,9 @@ let package = Package(
         .target(
             name: "FiTKit",
             dependencies: ["CBLAS", "CPNG"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+            // The model math is optimised in debug builds too: the tests decode real-size images.
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+                            .unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
 
         // MARK: - The `fit` executable

@@ -82,7 +82,7 @@ import Testing
     @Test func pickleIsRecognised() {
         let message = reason(file([0x50, 0x4B, 0x03, 0x04, 0, 0, 0, 0, 0, 0]))
         #expect(message?.contains("PyTorch pickle") == true)
-        #expect(message?.contains("save_file") == true)
+        #expect(message?.contains("python/convert_checkpoint.py") == true)
     }
 
     @Test func halfPrecisionIsWidened() throws {

@@ -22,6 +22,11 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
     public var actFn: String
     /// Up block kinds; only `UpDecoderBlock2D`.
     public var upBlockTypes: [String]?
+    /// Latent normalisations of newer VAEs (SD3, Flux), which the SD-1.x decode path lacks: the
+    /// keys must be absent or null, and `use_post_quant_conv` true.
+    var shiftFactor: Double?
+    var latentsMean: [Double]?
+    var usePostQuantConv: Bool?
 
     /// `stabilityai/sd-vae-ft-ema` (and `-ft-mse`, same shapes): the VAE FiT was trained with.
     public static let sdVAEFtEMA = VAEConfiguration(
@@ -38,6 +43,7 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
         case scalingFactor = "scaling_factor", outChannels = "out_channels"
         case midBlockAddAttention = "mid_block_add_attention", actFn = "act_fn"
         case upBlockTypes = "up_block_types"
+        case shiftFactor = "shift_factor", latentsMean = "latents_mean", usePostQuantConv = "use_post_quant_conv"
     }
 
     init(blockOutChannels: [Int], layersPerBlock: Int, latentChannels: Int, normNumGroups: Int,
@@ -67,6 +73,9 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
         midBlockAddAttention = try c.decodeIfPresent(Bool.self, forKey: .midBlockAddAttention) ?? d.midBlockAddAttention
         actFn = try c.decodeIfPresent(String.self, forKey: .actFn) ?? d.actFn
         upBlockTypes = try c.decodeIfPresent([String].self, forKey: .upBlockTypes)
+        shiftFactor = try c.decodeIfPresent(Double.self, forKey: .shiftFactor)
+        latentsMean = try c.decodeIfPresent([Double].self, forKey: .latentsMean)
+        usePostQuantConv = try c.decodeIfPresent(Bool.self, forKey: .usePostQuantConv)
     }
 
     /// Parses a diffusers `config.json` (or the `vae_config` metadata string) and validates it.
@@ -97,6 +106,9 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
             throw bad(.normNumGroups, normNumGroups, "must divide every entry of block_out_channels \(blockOutChannels)")
         }
         guard actFn == "silu" || actFn == "swish" else { throw bad(.actFn, actFn, "only silu is supported") }
+        if let shiftFactor { throw bad(.shiftFactor, shiftFactor, "this is not an SD-1.x VAE (the decoder has no latent shift)") }
+        if let latentsMean { throw bad(.latentsMean, latentsMean, "this is not an SD-1.x VAE (the decoder has no latent normalisation)") }
+        if usePostQuantConv == false { throw bad(.usePostQuantConv, false, "the SD-1.x decode path starts with post_quant_conv") }
         if let upBlockTypes {
             guard upBlockTypes.count == blockOutChannels.count else {
                 throw bad(.upBlockTypes, upBlockTypes, "needs one entry per block_out_channels entry")

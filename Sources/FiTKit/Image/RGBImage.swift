@@ -41,4 +41,18 @@ public struct RGBImage: Sendable, Equatable {
             }
         }
     }
+
+    /// The image enlarged `factor` times in both directions, nearest neighbour (previews shown
+    /// beside decoded images).
+    public func upscaled(by factor: Int) -> RGBImage {
+        guard factor > 1 else { return self }
+        var out = RGBImage(width: width * factor, height: height * factor)
+        for y in 0..<out.height {
+            for x in 0..<out.width {
+                let src = ((y / factor) * width + x / factor) * 3, dst = (y * out.width + x) * 3
+                out.pixels[dst] = pixels[src]; out.pixels[dst + 1] = pixels[src + 1]; out.pixels[dst + 2] = pixels[src + 2]
+            }
+        }
+        return out
+    }
 }

@@ -78,7 +78,7 @@ struct ExplorerSession {
         self.loaded = loaded
         self.themes = themes
         self.exporter = exporter
-        worker = GenerationWorker(model: loaded.model)
+        worker = GenerationWorker(model: loaded.model, decoder: loaded.decoder)
         state = AppState(model: info)
         state.themeNames = themes.map(\.name)
     }
@@ -120,6 +120,8 @@ struct ExplorerSession {
             switch effect {
             case .startGeneration(let generation, let lanes):
                 worker.start(generation: generation, lanes: lanes)
+            case .decodeStep(let generation, let lane, let index):
+                worker.decode(generation: generation, lane: lane, index: index)
             case .cancelGeneration(let through):
                 worker.cancelAll(through: through)
             case .export(let kind):
@@ -132,14 +134,10 @@ struct ExplorerSession {
 }
 
 extension ModelInfo {
-    /// The explorer's view of a loaded model; latent models are refused until the VAE decoder exists.
+    /// The explorer's view of a loaded model.
     init(loaded: LoadedModel, seed: UInt64) throws {
         let config = loaded.model.configuration
         let geometry = loaded.geometry
-        guard !geometry.isLatent else {
-            throw FiTError.invalidInput("\(loaded.path) is a latent-space model: showing its pictures needs the SD-VAE decoder, "
-                                        + "which this version of fit does not have yet")
-        }
         let recommended = loaded.metadata.recommended
         let samplers = SamplerKind.available(for: config)
         var width = geometry.nativeSide, height = geometry.nativeSide
@@ -158,6 +156,7 @@ extension ModelInfo {
                   classNames: loaded.metadata.classNames ?? (0..<config.numClasses).map { "class \($0)" },
                   samplers: samplers,
                   sizePresets: ModelInfo.presets(nativeSide: geometry.nativeSide, step: geometry.sizeStep, maximumSide: geometry.maximumSide),
-                  sizeStep: geometry.sizeStep, maximumSide: geometry.maximumSide, defaults: defaults)
+                  sizeStep: geometry.sizeStep, maximumSide: geometry.maximumSide, defaults: defaults,
+                  previewsAreApproximate: loaded.decoder.previewIsApproximate)
     }
 }

@@ -31,10 +31,6 @@ struct GenerationPlan {
         let config = loaded.model.configuration
         let recommended = loaded.metadata.recommended
         let geometry = loaded.geometry
-        guard !geometry.isLatent else {
-            throw FiTError.invalidInput("\(loaded.path) is a latent-space model: turning its latents into pixels needs "
-                                        + "the SD-VAE decoder, which this version of fit does not have yet")
-        }
         classID = try c.classLabel.map { try loaded.metadata.classID(for: $0, numClasses: config.numClasses) }
             ?? record!.classID
         if let text = c.size ?? record.map({ "\($0.width)x\($0.height)" }) ?? recommended.size {
@@ -103,18 +99,21 @@ struct GenerationPlan {
                                       modelHash: loaded.fingerprint, classID: classID, className: loaded.className(classID),
                                       width: width, height: height, steps: steps, sampler: sampler, cfg: cfg,
                                       scalePow: scalePow, guidedChannels: guidedChannels, seed: seed, rope: rope)
-        try PNGFile.write(RGBImage(tensor: last.next), text: [(GenerationRecord.textKey, try record.json()), ("Software", "fit")], to: path)
+        // Every picture written is the full decode (the VAE for latent models), never a preview.
+        let decoder = loaded.decoder
+        progress.note(decoding: decoder.previewIsApproximate)
+        try PNGFile.write(try decoder.decode(last.next, index: 0), text: [(GenerationRecord.textKey, try record.json()), ("Software", "fit")], to: path)
         if let trajectoryFolder {
             for step in kept {
                 let name = String(format: "step-%03d", step.index)
-                try PNGFile.write(RGBImage(tensor: step.xt), to: "\(trajectoryFolder)/\(name)-xt.png")
-                try PNGFile.write(RGBImage(tensor: step.x0), to: "\(trajectoryFolder)/\(name)-x0.png")
+                try PNGFile.write(try decoder.decode(step.xt, index: 0), to: "\(trajectoryFolder)/\(name)-xt.png")
+                try PNGFile.write(try decoder.decode(step.x0, index: 0), to: "\(trajectoryFolder)/\(name)-x0.png")
             }
         }
         if let sheet {
             let chosen = ContactSheet.evenlySpaced(count: kept.count, limit: 16).map { kept[$0] }
-            let image = ContactSheet.compose([chosen.map { RGBImage(tensor: $0.xt) } + [RGBImage(tensor: last.next)],
-                                              chosen.map { RGBImage(tensor: $0.x0) }])
+            let image = ContactSheet.compose([try chosen.map { try decoder.decode($0.xt, index: 0) } + [try decoder.decode(last.next, index: 0)],
+                                              try chosen.map { try decoder.decode($0.x0, index: 0) }])
             try PNGFile.write(image, text: [(GenerationRecord.textKey, try record.json())], to: sheet)
         }
         progress.finish(path: path, evaluations: iterator.evaluations)

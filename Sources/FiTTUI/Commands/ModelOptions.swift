@@ -10,11 +10,21 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Model configuration JSON to use instead of the checkpoint's.")
     var config: String?
 
+    @Option(help: "SD-VAE decoder for latent models (.safetensors); default: $FIT_VAE, else vae.safetensors beside the model.")
+    var vae: String?
+
+    @Option(help: "Decode with the VAE in tiles of at most N×N latent pixels (bounds memory for large images).")
+    var vaeTile: Int?
+
+    func validate() throws {
+        if let vaeTile, vaeTile < 1 { throw ValidationError("--vae-tile must be at least 1, got \(vaeTile)") }
+    }
+
     /// Loads `--model`, else the model an image was made with (checking it is the same file),
     /// else the embedded model.
     func load(orRecorded record: GenerationRecord? = nil) throws -> LoadedModel {
         let path = model ?? record?.modelPath ?? EmbeddedModel.name
-        let loaded = try LoadedModel(path: path, configurationPath: config)
+        let loaded = try LoadedModel(path: path, configurationPath: config, vaePath: vae, vaeTile: vaeTile)
         if let record, record.modelHash != loaded.fingerprint {
             throw FiTError.invalidInput("\(path) is not the model the image was made with (\(record.model), hash \(record.modelHash)); "
                                         + "pass that checkpoint with --model")
@@ -30,14 +40,40 @@ struct LoadedModel {
     let model: FiT
     let metadata: ModelMetadata
     let fingerprint: String
+    /// Turns the model's samples into pictures (the VAE for latent models).
+    let decoder: ImageDecoder
+    /// The VAE file in use, for latent models.
+    let vaePath: String?
 
-    /// Opens `path`; ``EmbeddedModel/name`` means the model built into fit.
-    init(path: String, configurationPath: String?) throws {
+    /// Opens `path`; ``EmbeddedModel/name`` means the model built into fit. Latent models also
+    /// open their VAE: `vaePath`, else `$FIT_VAE`, else `vae.safetensors` beside the model.
+    init(path: String, configurationPath: String?, vaePath: String? = nil, vaeTile: Int? = nil) throws {
         self.path = path
         checkpoint = try ModelCheckpoint(path: try EmbeddedModel.resolve(path), configurationPath: configurationPath)
         model = try checkpoint.makeModel()
-        metadata = try ModelMetadata(file: checkpoint.file)
+        var metadata = try ModelMetadata(file: checkpoint.file)
+        if metadata.classNames == nil && model.configuration.numClasses == ImageNetClasses.count {
+            metadata.classNames = try ImageNetClasses.names()
+        }
+        self.metadata = metadata
         fingerprint = ModelFingerprint.of(checkpoint.file)
+        if ImageGeometry(model.configuration).isLatent {
+            let beside = URL(fileURLWithPath: checkpoint.file.path).deletingLastPathComponent().appendingPathComponent("vae.safetensors").path
+            guard let vae = vaePath ?? ProcessInfo.processInfo.environment["FIT_VAE"].flatMap({ $0.isEmpty ? nil : $0 })
+                    ?? (FileManager.default.fileExists(atPath: beside) ? beside : nil) else {
+                throw FiTError.missingVAE(model: path)
+            }
+            let vaeCheckpoint = try VAECheckpoint(path: vae)
+            guard vaeCheckpoint.configuration.latentChannels == model.configuration.inChannels else {
+                throw FiTError.invalidInput("\(vae) decodes \(vaeCheckpoint.configuration.latentChannels)-channel latents, "
+                                            + "but \(path) makes \(model.configuration.inChannels) channels")
+            }
+            decoder = LatentDecoder(vae: try vaeCheckpoint.makeDecoder(), tile: vaeTile)
+            self.vaePath = vae
+        } else {
+            decoder = PixelDecoder()
+            self.vaePath = nil
+        }
     }
 
     var geometry: ImageGeometry { ImageGeometry(model.configuration) }
@@ -56,6 +92,22 @@ struct LoadedModel {
     func className(_ id: Int) -> String? {
         guard let names = metadata.classNames, id < names.count else { return nil }
         return names[id]
+    }
+}
+
+/// The ImageNet-1k class names (ILSVRC-2012 order) that ship with `fit`, for official
+/// checkpoints that carry no `class_names` metadata.
+enum ImageNetClasses {
+    static let count = 1000
+
+    /// The 1000 names, synonyms separated by commas.
+    static func names() throws -> [String] {
+        guard let url = Bundle.module.url(forResource: "imagenet-1k-classes", withExtension: "json"),
+              let data = try? Data(contentsOf: url),
+              let names = try? JSONDecoder().decode([String].self, from: data), names.count == count else {
+            throw FiTError.invalidInput("the ImageNet class names are missing from this build (Sources/FiTTUI/Resources/imagenet-1k-classes.json)")
+        }
+        return names
     }
 }
 

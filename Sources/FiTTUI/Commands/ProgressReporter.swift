@@ -30,6 +30,12 @@ final class ProgressReporter {
         FileHandle.standardError.write(Data(line.utf8))
     }
 
+    /// Says that the VAE decode is running (it takes seconds on a CPU), on a terminal only.
+    func note(decoding: Bool) {
+        guard decoding, !quiet, interactive else { return }
+        FileHandle.standardError.write(Data("\r\(label) decoding with the VAE…\u{1B}[K".utf8))
+    }
+
     func finish(path: String, evaluations: Int) {
         guard !quiet else { return }
         if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }

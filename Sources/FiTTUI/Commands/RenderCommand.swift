@@ -20,6 +20,9 @@ struct RenderCommand: ParsableCommand {
     @Flag(help: "Show the noisy x_t of the step instead of the x0 estimate.")
     var noisy = false
 
+    @Flag(help: "Latent models: draw the fast linear latent→RGB preview instead of the VAE decode.")
+    var preview = false
+
     @Option(help: "Colours: truecolor, 256, 16 or none (default: truecolor if COLORTERM says so, else 256).")
     var color: ColorMode?
 
@@ -46,7 +49,7 @@ struct RenderCommand: ParsableCommand {
             }
             guard let chosen else { return }
             let tensor = step == nil ? chosen.next : (noisy ? chosen.xt : chosen.x0)
-            let image = RGBImage(tensor: tensor)
+            let image = preview ? loaded.decoder.preview(tensor, index: 0) : try loaded.decoder.decode(tensor, index: 0)
             let env = ProcessInfo.processInfo.environment
             let mode = color ?? (["truecolor", "24bit"].contains(env["COLORTERM"] ?? "") ? .truecolor : .palette256)
             var terminalColumns = 0

@@ -17,6 +17,7 @@ enum Action: Equatable, Sendable {
     case toggleCompare
     case cycleCompareDimension
     case export(ExportKind)
+    case decodeStep
     case toggleHelp
     case openClassPicker
     case openPrompt
@@ -33,6 +34,8 @@ enum Action: Equatable, Sendable {
     case stepArrived(generation: Int, lane: Int, frame: StepFrame, stepsPerSecond: Double)
     case laneFinished(generation: Int, lane: Int, final: RGBImage)
     case laneFailed(generation: Int, lane: Int, message: String)
+    case stepDecoded(generation: Int, lane: Int, index: Int, image: RGBImage)
+    case decodeFailed(String)
     case exported(String)
     case exportFailed(String)
 }
@@ -47,5 +50,7 @@ enum Effect: Equatable, Sendable {
     /// Stop every generation numbered up to `through` (after its current step).
     case cancelGeneration(through: Int)
     case export(ExportKind)
+    /// Decode the x0 of step `index` of lane `lane` with the VAE.
+    case decodeStep(generation: Int, lane: Int, index: Int)
     case quit
 }

@@ -1,12 +1,14 @@
 import FiTKit
 
-/// One step of a generation as the explorer keeps it: the noisy state and the clean estimate as pictures.
+/// One step of a generation as the explorer keeps it: the noisy state and the clean estimate as
+/// pictures (previews for latent models), and the clean estimate decoded with the VAE once asked for.
 struct StepFrame: Equatable, Sendable {
     var index: Int
     var count: Int?
     var t: Double
     var xt: RGBImage
     var x0: RGBImage
+    var x0Decoded: RGBImage? = nil
 }
 
 /// One generation shown on the canvas (two of them side by side when comparing).
@@ -80,6 +82,8 @@ struct AppState: Equatable, Sendable {
     var columns = 80
     var rows = 24
     var quitting = false
+    /// An export waiting for the current step's VAE decode.
+    var pendingExport: ExportKind?
 
     init(model: ModelInfo) {
         self.model = model

@@ -23,12 +23,20 @@ struct Exporter {
             (image, suffix) = (final, "final")
         case .contactSheet:
             let chosen = ContactSheet.evenlySpaced(count: lane.frames.count, limit: 16).map { lane.frames[$0] }
-            image = ContactSheet.compose([chosen.map(\.xt) + (lane.final.map { [$0] } ?? []), chosen.map(\.x0)])
+            // Latent models: the steps are previews at latent resolution, enlarged to the final's size.
+            let factor = lane.final.map { $0.width / max(chosen[0].x0.width, 1) } ?? 1
+            let steps = { (image: RGBImage) in image.upscaled(by: factor) }
+            image = ContactSheet.compose([chosen.map { steps($0.xt) } + (lane.final.map { [$0] } ?? []), chosen.map { steps($0.x0Decoded ?? $0.x0) }])
             suffix = "sheet"
         case .currentStep:
             let frame = lane.frames[min(state.position, lane.frames.count - 1)]
-            image = state.view == .xt ? frame.xt : state.view == .x0 ? frame.x0 : ContactSheet.compose([[frame.xt, frame.x0]], gap: 0)
-            suffix = "step\(frame.index + 1)-\(state.view == .xt ? "xt" : state.view == .x0 ? "x0" : "both")"
+            if let decoded = frame.x0Decoded {
+                // Latent models: the step as the VAE decodes it (the reducer asks for the decode first).
+                (image, suffix) = (decoded, "step\(frame.index + 1)-x0")
+            } else {
+                image = state.view == .xt ? frame.xt : state.view == .x0 ? frame.x0 : ContactSheet.compose([[frame.xt, frame.x0]], gap: 0)
+                suffix = "step\(frame.index + 1)-\(state.view == .xt ? "xt" : state.view == .x0 ? "x0" : "both")"
+            }
         }
         try OutputFiles.prepareFolder(folder)
         let path = uniquePath("\(folder)/\(stem)-\(suffix)")

@@ -37,9 +37,13 @@ struct ModelInfo: Equatable, Sendable {
     var sizeStep: Int
     var maximumSide: Int
     var defaults: GenerationSettings
+    /// Whether per-step pictures are approximations (latent models: the linear latent→RGB
+    /// preview); then final images and requested steps are decoded with the VAE.
+    var previewsAreApproximate = false
 
     static func == (a: ModelInfo, b: ModelInfo) -> Bool {
         a.name == b.name && a.classNames == b.classNames && a.defaults == b.defaults
+            && a.previewsAreApproximate == b.previewsAreApproximate
             && a.sizePresets.map(\.label) == b.sizePresets.map(\.label)
     }
 

@@ -3,14 +3,45 @@ import Foundation
 
 /// Runs generations on a background queue, one at a time, and hands their steps to the UI as
 /// actions. Lanes of a comparison advance in lockstep. Cancelling is checked between steps.
+/// Steps are drawn with the decoder's preview; finals, and steps asked for, with its full decode
+/// (the VAE for latent models), which runs on a second queue so generation goes on meanwhile.
 final class GenerationWorker: @unchecked Sendable {
     private let model: FiT
+    private let decoder: ImageDecoder
     private let queue = DispatchQueue(label: "fit.generation")
+    private let decodeQueue = DispatchQueue(label: "fit.decode")
     private let lock = NSLock()
     private var pending: [Action] = []
     private var cancelledThrough = 0
+    /// The x0 estimates of the latest generation, by lane and step, for decoding on request.
+    private var estimates: (generation: Int, lanes: [[Tensor]]) = (0, [])
 
-    init(model: FiT) { self.model = model }
+    init(model: FiT, decoder: ImageDecoder) {
+        self.model = model
+        self.decoder = decoder
+    }
+
+    /// Decodes the x0 estimate of step `index` of `lane` in `generation` and posts it.
+    func decode(generation: Int, lane: Int, index: Int) {
+        decodeQueue.async { [self] in
+            lock.lock()
+            let x0 = estimates.generation == generation && estimates.lanes.indices.contains(lane)
+                && estimates.lanes[lane].indices.contains(index) ? estimates.lanes[lane][index] : nil
+            lock.unlock()
+            guard let x0 else { return }
+            do {
+                post(.stepDecoded(generation: generation, lane: lane, index: index, image: try decoder.decode(x0, index: 0)))
+            } catch {
+                post(.decodeFailed("\(error)"))
+            }
+        }
+    }
+
+    private func keep(_ x0: Tensor, generation: Int, lane: Int, lanes: Int) {
+        lock.lock(); defer { lock.unlock() }
+        if estimates.generation != generation { estimates = (generation, Array(repeating: [], count: lanes)) }
+        estimates.lanes[lane].append(x0)
+    }
 
     /// Actions posted since the last call.
     func drain() -> [Action] {
@@ -59,13 +90,20 @@ final class GenerationWorker: @unchecked Sendable {
                     counts[i] += 1
                     last[i] = step
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    if decoder.previewIsApproximate { keep(step.x0, generation: generation, lane: i, lanes: lanes.count) }
                     let frame = StepFrame(index: step.index, count: step.count, t: step.t,
-                                          xt: RGBImage(tensor: step.xt), x0: RGBImage(tensor: step.x0))
+                                          xt: decoder.preview(step.xt, index: 0), x0: decoder.preview(step.x0, index: 0))
                     post(.stepArrived(generation: generation, lane: i, frame: frame,
                                       stepsPerSecond: Double(counts[i]) / max(seconds, 1e-9)))
                 } else {
                     active[i] = false
-                    if let step = last[i] { post(.laneFinished(generation: generation, lane: i, final: RGBImage(tensor: step.next))) }
+                    if let step = last[i] {
+                        do {
+                            post(.laneFinished(generation: generation, lane: i, final: try decoder.decode(step.next, index: 0)))
+                        } catch {
+                            post(.laneFailed(generation: generation, lane: i, message: "decoding the final image: \(error)"))
+                        }
+                    }
                 }
             }
         }

@@ -37,6 +37,7 @@ enum KeyMap {
         case .character("e"): return .export(.finalImage)
         case .character("s"): return .export(.contactSheet)
         case .character("p"): return .export(.currentStep)
+        case .character("d"): return .decodeStep
         case .character("?"), .f1: return .toggleHelp
         case .character("/"): return .openClassPicker
         case .character("r"): return .randomizeSeed(randomSeed())

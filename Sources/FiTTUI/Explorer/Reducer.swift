@@ -72,7 +72,24 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         guard let lane = state.lanes.first else { state.message = "nothing to export yet: press g"; return [] }
         if kind == .finalImage && lane.final == nil { state.message = "the final image is not there yet"; return [] }
         if kind != .finalImage && lane.frames.isEmpty { state.message = "no steps yet"; return [] }
+        if kind == .currentStep && state.model.previewsAreApproximate {
+            let index = min(state.position, lane.frames.count - 1)
+            if lane.frames[index].x0Decoded == nil {
+                // A latent model's step is written as the VAE decode: decode first, export when it arrives.
+                state.pendingExport = kind
+                state.message = "decoding step \(index + 1) with the VAE before exporting…"
+                return [.decodeStep(generation: state.generation, lane: 0, index: index)]
+            }
+        }
         return [.export(kind)]
+    case .decodeStep:
+        guard state.model.previewsAreApproximate else { state.message = "this model's steps are exact pictures already"; return [] }
+        guard state.availableSteps > 0 else { state.message = "no steps yet: press g"; return [] }
+        let index = min(state.position, state.availableSteps - 1)
+        let wanted = state.lanes.indices.filter { state.lanes[$0].frames[index].x0Decoded == nil }
+        guard !wanted.isEmpty else { state.message = "step \(index + 1) is decoded already"; return [] }
+        state.message = "decoding step \(index + 1) with the VAE…"
+        return wanted.map { .decodeStep(generation: state.generation, lane: $0, index: index) }
     case .toggleHelp:
         state.overlay = .help
     case .openClassPicker:
@@ -106,6 +123,18 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         guard generation == state.generation, state.lanes.indices.contains(lane) else { return [] }
         state.lanes[lane].status = .failed(message)
         state.message = "error: \(message)"
+    case .stepDecoded(let generation, let lane, let index, let image):
+        guard generation == state.generation, state.lanes.indices.contains(lane),
+              state.lanes[lane].frames.indices.contains(index) else { return [] }
+        state.lanes[lane].frames[index].x0Decoded = image
+        state.message = "step \(index + 1): x0 decoded with the VAE"
+        if lane == 0, let kind = state.pendingExport {
+            state.pendingExport = nil
+            return [.export(kind)]
+        }
+    case .decodeFailed(let message):
+        state.pendingExport = nil
+        state.message = "VAE decode failed: \(message)"
     case .exported(let path):
         state.message = "wrote \(path)"
     case .exportFailed(let message):

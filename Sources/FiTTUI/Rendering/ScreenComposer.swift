@@ -59,6 +59,16 @@ struct ScreenComposer {
         for row in 1..<(g.height - 3) { g[Self.sidebarWidth - 1, row] = Cell(character: "│", foreground: theme[.divider], background: theme[.mainBackground]) }
     }
 
+    /// The clean picture of a lane at the shown step and how it was made: for latent models the
+    /// VAE decode when there is one (the final image at the last step, or a step decoded with d),
+    /// else the linear preview.
+    private func clean(_ lane: Lane, _ frame: StepFrame?, _ s: AppState) -> (image: RGBImage?, tag: String) {
+        guard s.model.previewsAreApproximate, let frame else { return (frame?.x0, "") }
+        if let decoded = frame.x0Decoded { return (decoded, " · VAE") }
+        if let final = lane.final, frame.index == lane.frames.last?.index { return (final, " · VAE (final)") }
+        return (frame.x0, " · preview (d: decode)")
+    }
+
     /// The canvas box: right of the sidebar, between the title and the timeline.
     func canvasRect(_ s: AppState) -> (x: Int, y: Int, width: Int, height: Int) {
         (Self.sidebarWidth, 1, s.columns - Self.sidebarWidth, s.rows - 4)
@@ -77,12 +87,14 @@ struct ScreenComposer {
         for lane in s.lanes {
             let frame = lane.frames.indices.contains(s.position) ? lane.frames[s.position] : lane.frames.last
             let prefix = lane.label.isEmpty ? "" : lane.label + " · "
+            let x0 = clean(lane, frame, s)
             if s.lanes.count == 1 && s.view == .both {
-                panels.append(("x_t", frame?.xt))
-                panels.append(("x0", frame?.x0))
+                panels.append(("x_t" + (s.model.previewsAreApproximate ? " · preview" : ""), frame?.xt))
+                panels.append(("x0" + x0.tag, x0.image))
+            } else if s.view == .xt {
+                panels.append((prefix + "x_t" + (s.model.previewsAreApproximate ? " · preview" : ""), frame?.xt))
             } else {
-                let useXt = s.view == .xt
-                panels.append((prefix + (useXt ? "x_t" : "x0"), useXt ? frame?.xt : frame?.x0))
+                panels.append((prefix + "x0" + x0.tag, x0.image))
             }
         }
         let panelWidth = r.width / panels.count
@@ -167,6 +179,7 @@ struct ScreenComposer {
         "c  C         compare two settings side by side; which one",
         "r            random seed;  n N  next / previous seed",
         "e  s  p      export final PNG, contact sheet, current step",
+        "d            decode this step with the VAE (latent models)",
         "t            next theme",
         "q            quit",
     ]
