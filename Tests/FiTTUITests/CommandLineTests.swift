@@ -17,10 +17,16 @@ import FiTKit
 
     struct Result { let status: Int32; let stdout: String; let stderr: String }
 
-    func fit(_ arguments: String...) throws -> Result {
+    func fit(_ arguments: String...) throws -> Result { try fit(arguments, environment: [:]) }
+
+    /// Runs fit with `arguments` and `environment` added to (or, with an empty value, removed from) this process's.
+    func fit(_ arguments: [String], environment: [String: String]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value.isEmpty ? nil : value }
+        process.environment = env
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -145,6 +145,38 @@ import Testing
         #expect(reduce(&s, .export(.currentStep)) == [.export(.currentStep)])
     }
 
+    @Test func latentStepsAreDecodedOnRequestAndBeforeExport() {
+        var latent = Self.model
+        latent.previewsAreApproximate = true
+        var s = AppState(model: latent)
+        #expect(reduce(&s, .decodeStep).isEmpty)
+        #expect(s.message.contains("no steps"))
+        _ = reduce(&s, .generate)
+        _ = reduce(&s, .stepArrived(generation: 1, lane: 0, frame: frame(0), stepsPerSecond: 1))
+        _ = reduce(&s, .stepArrived(generation: 1, lane: 0, frame: frame(1), stepsPerSecond: 1))
+        #expect(reduce(&s, .decodeStep) == [.decodeStep(generation: 1, lane: 0, index: 1)])
+        let decoded = RGBImage(width: 16, height: 16)
+        // A decode of an abandoned generation is dropped; the current one is kept.
+        #expect(reduce(&s, .stepDecoded(generation: 0, lane: 0, index: 1, image: decoded)).isEmpty)
+        #expect(s.lanes[0].frames[1].x0Decoded == nil)
+        #expect(reduce(&s, .stepDecoded(generation: 1, lane: 0, index: 1, image: decoded)).isEmpty)
+        #expect(s.lanes[0].frames[1].x0Decoded == decoded)
+        #expect(reduce(&s, .decodeStep).isEmpty)
+        #expect(s.message.contains("decoded already"))
+        // Exporting an undecoded step decodes it first, then exports.
+        _ = reduce(&s, .step(-1))
+        #expect(reduce(&s, .export(.currentStep)) == [.decodeStep(generation: 1, lane: 0, index: 0)])
+        #expect(s.pendingExport == .currentStep)
+        #expect(reduce(&s, .stepDecoded(generation: 1, lane: 0, index: 0, image: decoded)) == [.export(.currentStep)])
+        #expect(s.pendingExport == nil)
+        // A pixel model has nothing to decode.
+        var pixel = AppState(model: Self.model)
+        _ = reduce(&pixel, .generate)
+        _ = reduce(&pixel, .stepArrived(generation: 1, lane: 0, frame: frame(0), stepsPerSecond: 1))
+        #expect(reduce(&pixel, .decodeStep).isEmpty)
+        #expect(reduce(&pixel, .export(.currentStep)) == [.export(.currentStep)])
+    }
+
     @Test func helpOverlayOpensAndAnyKeyClosesIt() {
         var s = AppState(model: Self.model)
         _ = reduce(&s, .toggleHelp)

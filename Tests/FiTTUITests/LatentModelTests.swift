@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+import FiTKit
+
+/// Latent-space models end to end: `fit decode`, and generate/render with the VAE found by
+/// `--vae`, `$FIT_VAE` or `vae.safetensors` beside the model.
+@Suite struct LatentModelTests {
+    let cli = CommandLineTests()
+    static let vaeFixtures = CommandLineTests.root.appendingPathComponent("Tests/FiTKitTests/Fixtures/vae")
+    var vae: String { Self.vaeFixtures.appendingPathComponent("tiny-modern.safetensors").path }
+    var latents: String { Self.vaeFixtures.appendingPathComponent("tiny-modern.io.safetensors").path }
+    /// A 4-channel FiTv2 fixture model.
+    var model: String { cli.fixture("v2-tiny.safetensors") }
+
+    @Test func decodeWritesWhatTheReferenceComputes() throws {
+        // Tiles of 4 with 10 pixels of context see the whole latent, so tiling must change nothing
+        // (how close real tiles come is checked in FiTKit's VAEDecoderTests).
+        for tile: [String] in [[], ["--tile", "4", "--tile-overlap", "10"]] {
+            let out = cli.scratch("image.safetensors")
+            let r = try cli.fit(["decode", "--vae", vae, "--latents", latents, "--output", out] + tile, environment: [:])
+            #expect(r.status == 0, "\(r.stderr)")
+            let image = try SafetensorsFile(path: out).tensor("image")
+            let expected = try SafetensorsFile(path: latents).tensor("image")
+            #expect(image.shape == [1, 3, 48, 80])
+            var worst: Float = 0, scale: Float = 0
+            for i in 0..<expected.count { worst = max(worst, abs(image.data[i] - expected.data[i])); scale = max(scale, abs(expected.data[i])) }
+            #expect(worst / scale <= 1e-4, "tile \(tile): \(worst / scale)")
+        }
+    }
+
+    @Test func decodeRefusesBadInput() throws {
+        cli.expectBadInput(try cli.fit("decode", "--vae", vae, "--latents", vae, "--output", cli.scratch("o.safetensors")),
+                           mentions: "no tensor 'z'")
+        cli.expectBadInput(try cli.fit("decode", "--vae", cli.fixture("v2-tiny.safetensors"), "--latents", latents,
+                                       "--output", cli.scratch("o.safetensors")), mentions: "post_quant_conv")
+        let missing = cli.scratch("none.safetensors")
+        cli.expectBadInput(try cli.fit("decode", "--vae", missing, "--latents", latents, "--output", cli.scratch("o.safetensors")),
+                           mentions: "no such file")
+    }
+
+    @Test func aLatentModelWithoutAVAESaysHowToGetOne() throws {
+        let r = try cli.fit(["generate", "--model", model, "--class", "1", "--steps", "2", "--out", cli.scratch("x.png")],
+                            environment: ["FIT_VAE": ""])
+        cli.expectBadInput(r, mentions: "--vae")
+        #expect(r.stderr.contains("FIT_VAE") && r.stderr.contains("sd-vae-ft-ema"))
+    }
+
+    @Test func generateDecodesWithTheVAEFromEveryPlace() throws {
+        // --vae
+        let a = cli.scratch("a.png")
+        let r = try cli.fit(["generate", "--model", model, "--vae", vae, "--class", "1", "--steps", "3", "--seed", "5",
+                             "--size", "64x32", "--out", a], environment: ["FIT_VAE": ""])
+        #expect(r.status == 0, "\(r.stderr)")
+        let image = try PNGFile.read(a).image
+        #expect(image.width == 64 && image.height == 32)
+        // $FIT_VAE gives the same picture.
+        let b = cli.scratch("b.png")
+        #expect(try cli.fit(["generate", "--model", model, "--class", "1", "--steps", "3", "--seed", "5", "--size", "64x32", "--out", b],
+                            environment: ["FIT_VAE": vae]).status == 0)
+        #expect(try PNGFile.read(b).image == image)
+        // vae.safetensors beside the model.
+        let folder = URL(fileURLWithPath: cli.scratch("m")).deletingLastPathComponent()
+        try FileManager.default.copyItem(atPath: model, toPath: folder.appendingPathComponent("model.safetensors").path)
+        try FileManager.default.copyItem(atPath: vae, toPath: folder.appendingPathComponent("vae.safetensors").path)
+        let c = folder.appendingPathComponent("c.png").path
+        let beside = try cli.fit(["generate", "--model", folder.appendingPathComponent("model.safetensors").path, "--class", "1",
+                                  "--steps", "3", "--seed", "5", "--size", "64x32", "--out", c], environment: ["FIT_VAE": ""])
+        #expect(beside.status == 0, "\(beside.stderr)")
+        #expect(try PNGFile.read(c).image == image)
+    }
+
+    @Test func renderShowsTheDecodeOrThePreview() throws {
+        let full = try cli.fit(["render", "--model", model, "--vae", vae, "--class", "2", "--steps", "2", "--seed", "1",
+                                "--size", "32x32", "--color", "256"], environment: [:])
+        #expect(full.status == 0, "\(full.stderr)")
+        let preview = try cli.fit(["render", "--model", model, "--vae", vae, "--class", "2", "--steps", "2", "--seed", "1",
+                                   "--size", "32x32", "--color", "256", "--preview"], environment: [:])
+        #expect(preview.status == 0, "\(preview.stderr)")
+        // The decode is 32 pixels wide (16 rows of half blocks); the preview is the 4×4 latent (2 rows).
+        #expect(full.stdout.split(separator: "\n").count == 16)
+        #expect(preview.stdout.split(separator: "\n").count == 2)
+    }
+}
