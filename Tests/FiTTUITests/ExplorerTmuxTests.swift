@@ -133,6 +133,33 @@ import Testing
         try tmux.waitFor("the explorer to exit") { $0.contains("Pane is dead") || !$0.contains("timeline") }
     }
 
+    /// A latent model: steps show the linear preview and say so; the final image, and a step on
+    /// request (d), are VAE decodes; exporting a step writes its decode at full resolution.
+    @Test(.enabled(if: tmuxAvailable)) func latentModelShowsPreviewsAndVAEDecodes() throws {
+        let tmux = Tmux()
+        let outDir = URL(fileURLWithPath: cli.scratch("x")).deletingLastPathComponent().appendingPathComponent("exports").path
+        let vae = LatentModelTests.vaeFixtures.appendingPathComponent("tiny-modern.safetensors").path
+        try tmux.start("LANG=C.UTF-8 LC_ALL=C.UTF-8 \(CommandLineTests.binary) explore --model \(cli.fixture("v2-tiny.safetensors")) "
+                       + "--vae \(vae) --seed 3 --threads 1 --out-dir \(outDir)")
+        try tmux.waitFor("press g to generate")
+        try tmux.keys("g")
+        try tmux.waitFor("done —")
+        try tmux.waitFor("x0 · VAE (final)")
+        try tmux.keys("Home")
+        try tmux.waitFor("x0 · preview (d: decode)")
+        try tmux.keys("d")
+        try tmux.waitFor("x0 decoded with the VAE")
+        try tmux.waitFor("x0 · VAE")
+        try tmux.keys("p")
+        try tmux.waitFor("wrote ")
+        let exported = try FileManager.default.contentsOfDirectory(atPath: outDir)
+        #expect(exported.count == 1 && exported[0].contains("step1-x0"))
+        let image = try PNGFile.read("\(outDir)/\(exported[0])").image
+        #expect(image.width == 128 && image.height == 128) // the VAE decode, not the 16×16 preview
+        try tmux.keys("q")
+        try tmux.waitFor("the explorer to exit") { $0.contains("Pane is dead") || !$0.contains("timeline") }
+    }
+
     @Test(.enabled(if: tmuxAvailable)) func unknownTerminalIsAClearError() throws {
         let tmux = Tmux()
         try tmux.start("TERM=no-such-terminal \(CommandLineTests.binary) explore --model \(cli.fixture("pixel-tiny.safetensors")); echo exit=$?; sleep 10")
