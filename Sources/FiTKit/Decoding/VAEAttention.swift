@@ -11,8 +11,8 @@ struct VAEAttention: Sendable {
     let value: Conv2D
     let output: Conv2D
 
-    /// Most floats one block of attention scores may hold (16 MiB).
-    static let scoreBudget = 4 << 20
+    /// Most floats one block of attention scores may hold (8 MiB per thread).
+    static let scoreBudget = 2 << 20
 
     /// Adds attention to `x` (channels × pixels) in place.
     func apply(_ x: UnsafeMutablePointer<Float>, pixels n: Int) {
@@ -24,22 +24,22 @@ struct VAEAttention: Sendable {
         key.apply(normed.pointer, height: 1, width: n, into: k.pointer)
         value.apply(normed.pointer, height: 1, width: n, into: v.pointer)
         let attended = normed // reuse: the normalised input is no longer needed
-        let block = max(1, min(n, Self.scoreBudget / n))
-        let scores = TensorStorage(zeros: block * n)
         let scale = 1 / Float(c).squareRoot()
-        var i0 = 0
-        while i0 < n {
-            let rows = min(block, n - i0)
-            // scores[rows × n] = q[:, i0..]ᵀ · k, scaled.
-            BLAS.gemmTransposedA(m: rows, n: n, k: c, alpha: scale, a: q.pointer + i0, lda: n,
-                                 b: k.pointer, ldb: n, c: scores.pointer, ldc: n)
-            Parallel.forEachChunk(count: rows, minimumChunk: 4) { range in
-                for r in range { Kernels.softmax(scores.pointer + r * n, count: n) }
+        // Threads take their own blocks of queries, each with its own score buffer.
+        let block = max(1, min(Self.scoreBudget / n, (n + Parallel.threads - 1) / Parallel.threads))
+        let blocks = (n + block - 1) / block
+        Parallel.forEachChunk(count: blocks, minimumChunk: 1) { range in
+            let scores = TensorStorage(uninitialized: block * n)
+            for b in range {
+                let i0 = b * block, rows = min(block, n - i0)
+                // scores[rows × n] = q[:, i0..]ᵀ · k, scaled.
+                BLAS.gemmTransposedA(m: rows, n: n, k: c, alpha: scale, a: q.pointer + i0, lda: n,
+                                     b: k.pointer, ldb: n, c: scores.pointer, ldc: n)
+                for r in 0..<rows { Kernels.softmax(scores.pointer + r * n, count: n) }
+                // attended[:, i0..i0+rows] = v · scoresᵀ.
+                BLAS.gemmTransposedB(m: c, n: rows, k: n, a: v.pointer, lda: n, b: scores.pointer, ldb: n,
+                                     c: attended.pointer + i0, ldc: n)
             }
-            // attended[:, i0..i0+rows] = v · scoresᵀ.
-            BLAS.gemmTransposedB(m: c, n: rows, k: n, a: v.pointer, lda: n, b: scores.pointer, ldb: n,
-                                 c: attended.pointer + i0, ldc: n)
-            i0 += rows
         }
         output.apply(attended.pointer, height: 1, width: n, into: x, accumulate: true)
     }

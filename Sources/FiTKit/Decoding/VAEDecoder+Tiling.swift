@@ -20,29 +20,31 @@ extension VAEDecoder {
         let image = Tensor(zeros: [batch, channels, h * f, w * f])
         let weightSum = TensorStorage(zeros: h * f * w * f)
         let plane = h * f * w * f, latentPlane = h * w
-        for b in 0..<batch {
-            let out = image.data + b * channels * plane
-            let features = decodeHead(z.data + b * configuration.latentChannels * latentPlane, height: h, width: w)
-            let statistics = TileStatistics()
-            for phase in [TileStatistics.Phase.gathering, .applying] {
-                statistics.phase = phase
-                for row in rows {
-                    for column in columns {
-                        let crop = crop(features, height: h, width: w, rows: row.span, columns: column.span)
-                        statistics.beginTile(height: row.span.count, rows: row.core, columns: column.core)
-                        let decoded = TensorStorage(zeros: channels * row.span.count * f * column.span.count * f)
-                        decodeTail(crop, height: row.span.count, width: column.span.count, into: decoded.pointer, shared: statistics)
-                        if phase == .applying {
-                            blend(decoded, rows: row, columns: column, overlap: overlap, imageWidth: w,
-                                  into: out, plane: plane, weightSum: weightSum.pointer)
+        Parallel.withBLASThreads(1) {
+            for b in 0..<batch {
+                let out = image.data + b * channels * plane
+                let features = decodeHead(z.data + b * configuration.latentChannels * latentPlane, height: h, width: w)
+                let statistics = TileStatistics()
+                for phase in [TileStatistics.Phase.gathering, .applying] {
+                    statistics.phase = phase
+                    for row in rows {
+                        for column in columns {
+                            let crop = crop(features, height: h, width: w, rows: row.span, columns: column.span)
+                            statistics.beginTile(height: row.span.count, rows: row.core, columns: column.core)
+                            let decoded = TensorStorage(zeros: channels * row.span.count * f * column.span.count * f)
+                            decodeTail(crop, height: row.span.count, width: column.span.count, into: decoded.pointer, shared: statistics)
+                            if phase == .applying {
+                                blend(decoded, rows: row, columns: column, overlap: overlap, imageWidth: w,
+                                      into: out, plane: plane, weightSum: weightSum.pointer)
+                            }
                         }
                     }
                 }
+                for c in 0..<channels {
+                    for i in 0..<plane { out[c * plane + i] /= weightSum.pointer[i] }
+                }
+                weightSum.pointer.update(repeating: 0, count: plane)
             }
-            for c in 0..<channels {
-                for i in 0..<plane { out[c * plane + i] /= weightSum.pointer[i] }
-            }
-            weightSum.pointer.update(repeating: 0, count: plane)
         }
         return image
     }

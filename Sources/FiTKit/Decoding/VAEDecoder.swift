@@ -57,14 +57,17 @@ public final class VAEDecoder: @unchecked Sendable {
 
     /// Decodes latents `z` (B, latentChannels, h, w) as a diffusion model produces them (scaled by
     /// the scaling factor) into images (B, outChannels, f·h, f·w) in about [−1, 1], before
-    /// clamping; f is ``VAEConfiguration/downsamplingFactor``.
+    /// clamping; f is ``VAEConfiguration/downsamplingFactor``. The decoder parallelises over
+    /// image rows itself, with OpenBLAS on one thread meanwhile.
     public func decode(_ z: Tensor) throws -> Tensor {
         let (batch, h, w) = try checkLatents(z)
         let f = configuration.downsamplingFactor
         let image = Tensor(zeros: [batch, configuration.outChannels, h * f, w * f])
-        for b in 0..<batch {
-            decodeOne(z.data + b * configuration.latentChannels * h * w, height: h, width: w,
-                      into: image.data + b * configuration.outChannels * h * w * f * f)
+        Parallel.withBLASThreads(1) {
+            for b in 0..<batch {
+                decodeOne(z.data + b * configuration.latentChannels * h * w, height: h, width: w,
+                          into: image.data + b * configuration.outChannels * h * w * f * f)
+            }
         }
         return image
     }

@@ -14,6 +14,15 @@ public enum Parallel {
         openblas_set_num_threads(Int32(width))
     }
 
+    /// Runs `body` with OpenBLAS limited to `n` threads, then restores ``threads``. Code that
+    /// parallelises over its own work items (each calling `cblas_sgemm` on one thread) uses this
+    /// so OpenBLAS's own threads do not compete with it for the cores.
+    public static func withBLASThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
+        openblas_set_num_threads(Int32(n))
+        defer { openblas_set_num_threads(Int32(width)) }
+        return try body()
+    }
+
     /// Runs `body` over `0..<count` split into at most ``threads`` contiguous ranges; work
     /// smaller than `minimumChunk` per thread runs on the calling thread.
     public static func forEachChunk(count: Int, minimumChunk: Int = 8, _ body: (Range<Int>) -> Void) {

@@ -17,6 +17,15 @@ public final class TensorStorage: @unchecked Sendable {
         self.owner = nil
     }
 
+    /// Allocates `count` elements without clearing them, for buffers that are written in full
+    /// before they are read.
+    public init(uninitialized count: Int) {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        self.count = count
+        self.owner = nil
+    }
+
     /// Wraps memory that `owner` keeps alive (used in place, never copied).
     public init(borrowing pointer: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
         self.pointer = pointer
