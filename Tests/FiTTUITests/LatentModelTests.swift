@@ -81,3 +81,12 @@ import FiTKit
         #expect(preview.stdout.split(separator: "\n").count == 2)
     }
 }
+
+extension LatentModelTests {
+    @Test func inspectDescribesAVAE() throws {
+        let r = try cli.fit("inspect", vae)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("SD-VAE") && r.stdout.contains("safetensors metadata 'vae_config'"))
+        #expect(r.stdout.contains("binding:       ok"))
+    }
+}

@@ -23,17 +23,18 @@ struct Conv2D: Sendable {
     var kernelSize: Int { weight.shape[2] }
 
     /// Convolves `input` (inChannels, h, w) into `output` (outChannels, h·s, w·s), s = 2 when
-    /// `upsampling`, else 1. With `accumulate`, the result is added to what `output` holds.
+    /// `upsampling`, else 1. With `accumulate`, the result is added to what `output` holds. A 3×3
+    /// convolution applies `normalizing` (a GroupNorm, with SiLU) to its input as it reads it.
     ///
     /// Threads split the output: each takes its own rows (3×3) or columns (1×1) and runs its
     /// transforms and single-threaded GEMMs on them, so no thread waits for another; run it
     /// inside ``Parallel/withBLASThreads(_:_:)`` with 1.
     func apply(_ input: UnsafePointer<Float>, height h: Int, width w: Int, upsampling: Bool = false,
-               into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+               normalizing: ChannelAffine? = nil, into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
         let scale = upsampling ? 2 : 1
         let oh = h * scale, ow = w * scale, pixels = oh * ow
         if kernelSize == 1 {
-            precondition(!upsampling, "a 1×1 convolution does not upsample")
+            precondition(!upsampling && normalizing == nil, "a 1×1 convolution neither upsamples nor normalises")
             Parallel.forEachChunk(count: pixels, minimumChunk: 256) { columns in
                 BLAS.gemm(m: outChannels, n: columns.count, k: inChannels, a: weight.data, lda: inChannels,
                           b: input + columns.lowerBound, ldb: pixels, beta: accumulate ? 1 : 0,
@@ -42,7 +43,7 @@ struct Conv2D: Sendable {
             }
             return
         }
-        applyWinograd(input, height: h, width: w, scale: scale, into: output, accumulate: accumulate)
+        applyWinograd(input, height: h, width: w, scale: scale, normalizing: normalizing, into: output, accumulate: accumulate)
     }
 
     private func addBias(_ output: UnsafeMutablePointer<Float>, pixels: Int, columns: Range<Int>) {

@@ -31,7 +31,7 @@ extension VAEDecoder {
                         for column in columns {
                             let crop = crop(features, height: h, width: w, rows: row.span, columns: column.span)
                             statistics.beginTile(height: row.span.count, rows: row.core, columns: column.core)
-                            let decoded = TensorStorage(zeros: channels * row.span.count * f * column.span.count * f)
+                            let decoded = TensorStorage(uninitialized: channels * row.span.count * f * column.span.count * f)
                             decodeTail(crop, height: row.span.count, width: column.span.count, into: decoded.pointer, shared: statistics)
                             if phase == .applying {
                                 blend(decoded, rows: row, columns: column, overlap: overlap, imageWidth: w,

@@ -95,7 +95,7 @@ public final class VAEDecoder: @unchecked Sendable {
         Kernels.scale(unscaled.pointer, count: c * h * w, by: Float(1 / configuration.scalingFactor))
         let quant = TensorStorage(zeros: c * h * w)
         postQuantConv.apply(unscaled.pointer, height: h, width: w, into: quant.pointer)
-        var x = TensorStorage(zeros: convIn.outChannels * h * w)
+        var x = TensorStorage(uninitialized: convIn.outChannels * h * w)
         convIn.apply(quant.pointer, height: h, width: w, into: x.pointer)
         x = midResnets[0].apply(x, height: h, width: w)
         midAttention?.apply(x.pointer, pixels: h * w)
@@ -110,13 +110,13 @@ public final class VAEDecoder: @unchecked Sendable {
         for block in upBlocks {
             for resnet in block.resnets { x = resnet.apply(x, height: h, width: w, shared: shared) }
             if let upsampler = block.upsampler {
-                let up = TensorStorage(zeros: upsampler.outChannels * 4 * h * w)
+                let up = TensorStorage(uninitialized: upsampler.outChannels * 4 * h * w)
                 upsampler.apply(x.pointer, height: h, width: w, upsampling: true, into: up.pointer)
                 x = up; h *= 2; w *= 2
             }
         }
-        normOut.apply(x.pointer, height: h, width: w, into: x.pointer, silu: true, shared: shared)
-        convOut.apply(x.pointer, height: h, width: w, into: output)
+        convOut.apply(x.pointer, height: h, width: w,
+                      normalizing: normOut.affine(for: x.pointer, height: h, width: w, silu: true, shared: shared), into: output)
     }
 
     /// Channels of the head's features.

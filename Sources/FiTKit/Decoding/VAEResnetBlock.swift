@@ -14,21 +14,21 @@ struct VAEResnetBlock: Sendable {
     /// reused for the result. `shared` is a tiled decode's GroupNorm statistics.
     func apply(_ x: TensorStorage, height h: Int, width w: Int, shared: TileStatistics? = nil) -> TensorStorage {
         let pixels = h * w
-        let normed = TensorStorage(zeros: norm1.channels * pixels)
-        norm1.apply(x.pointer, height: h, width: w, into: normed.pointer, silu: true, shared: shared)
-        let hidden = TensorStorage(zeros: conv1.outChannels * pixels)
-        conv1.apply(normed.pointer, height: h, width: w, into: hidden.pointer)
+        let hidden = TensorStorage(uninitialized: conv1.outChannels * pixels)
+        conv1.apply(x.pointer, height: h, width: w,
+                    normalizing: norm1.affine(for: x.pointer, height: h, width: w, silu: true, shared: shared),
+                    into: hidden.pointer)
         // The residual sum is built in place: in x itself when the channels match.
         let out: TensorStorage
         if let shortcut {
-            out = TensorStorage(zeros: outChannels * pixels)
+            out = TensorStorage(uninitialized: outChannels * pixels)
             shortcut.apply(x.pointer, height: h, width: w, into: out.pointer)
         } else {
             out = x
         }
-        let normed2 = normed.count >= hidden.count ? normed : TensorStorage(zeros: hidden.count)
-        norm2.apply(hidden.pointer, height: h, width: w, into: normed2.pointer, silu: true, shared: shared)
-        conv2.apply(normed2.pointer, height: h, width: w, into: out.pointer, accumulate: true)
+        conv2.apply(hidden.pointer, height: h, width: w,
+                    normalizing: norm2.affine(for: hidden.pointer, height: h, width: w, silu: true, shared: shared),
+                    into: out.pointer, accumulate: true)
         return out
     }
 }

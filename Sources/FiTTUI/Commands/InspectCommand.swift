@@ -6,10 +6,10 @@ import Foundation
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show a checkpoint's configuration, preset, size, RoPE limits and the BLAS kernels in use."
+        abstract: "Show a checkpoint's configuration, preset, size, RoPE limits and the BLAS kernels in use (or a VAE's)."
     )
 
-    @Argument(help: "The model checkpoint (.safetensors), or `embedded` for the model built into fit.")
+    @Argument(help: "The model checkpoint or SD-VAE (.safetensors), or `embedded` for the model built into fit.")
     var checkpoint: String
 
     @Option(help: "Model configuration JSON to use instead of the checkpoint's.")
@@ -20,6 +20,10 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         runtime.apply()
         try Console.reportingErrors {
+            let path = try EmbeddedModel.resolve(checkpoint)
+            if config == nil, try SafetensorsFile(path: path).entries["decoder.conv_in.weight"] != nil {
+                return try inspectVAE(path)
+            }
             let model = try ModelCheckpoint(path: try EmbeddedModel.resolve(checkpoint), configurationPath: config)
             let c = model.configuration
             let shapes = model.file.tensorShapesByName
@@ -59,6 +63,36 @@ struct InspectCommand: ParsableCommand {
             }
             print(lines.joined(separator: "\n"))
             if let failure { throw failure }
+        }
+    }
+
+    /// What an SD-VAE file holds and whether the decoder binds.
+    private func inspectVAE(_ path: String) throws {
+        let vae = try VAECheckpoint(path: path)
+        let c = vae.configuration
+        let needed = c.tensorShapes()
+        let decoderTensors = vae.file.entries.keys.filter { $0.hasPrefix("decoder.") || $0.hasPrefix("post_quant_conv.") }
+        var lines = [
+            "checkpoint:    \(checkpoint)",
+            "kind:          SD-VAE (AutoencoderKL decoder, diffusers layout)",
+            "configuration: \(vae.source)",
+            "decoder:       block_out_channels \(c.blockOutChannels), layers_per_block \(c.layersPerBlock), "
+                + "GroupNorm \(c.normNumGroups), mid attention \(c.midBlockAddAttention ? "yes" : "no"), "
+                + "\(c.latentChannels) → \(c.outChannels) channels, ×\(c.downsamplingFactor)",
+            "scaling:       latents ÷ \(c.scalingFactor) before decoding",
+            "parameters:    \(grouped(needed.reduce(0) { $0 + $1.shape.reduce(1, *) })) in \(needed.count) decoder tensors; "
+                + "file holds \(decoderTensors.count) decoder and \(vae.file.entries.count - decoderTensors.count) other (encoder) tensors",
+            String(format: "cost:          %.0f GFLOP to decode 256×256 (%.0f as Winograd GEMMs)",
+                   2 * Double(c.decodeMACs(height: 32, width: 32)) / 1e9, 2 * Double(c.decodeMACs(height: 32, width: 32, winograd: true)) / 1e9),
+        ]
+        do {
+            _ = try vae.makeDecoder()
+            lines.append("binding:       ok (strict: every decoder tensor present with its exact shape)")
+            print(lines.joined(separator: "\n"))
+        } catch {
+            lines.append("binding:       FAILED")
+            print(lines.joined(separator: "\n"))
+            throw error
         }
     }
 
