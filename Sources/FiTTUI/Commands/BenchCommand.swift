@@ -57,15 +57,10 @@ struct ForwardBench: ParsableCommand {
             for i in 0..<x.count { x.data[i] = Float(i % 17) / 8 - 1 }
             let t = (0..<batch).map { Float($0 + 1) / Float(batch + 1) }
             let y = (0..<batch).map { $0 % configuration.numClasses }
-            for _ in 0..<warmup { _ = try model.forward(x, t: t, y: y) }
-            var times: [Double] = []
-            for _ in 0..<iterations {
-                let start = DispatchTime.now().uptimeNanoseconds
+            let (median, best) = try BenchTiming.milliseconds(warmup: warmup, iterations: iterations) {
                 _ = try model.forward(x, t: t, y: y)
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
             let flops = 2 * Double(configuration.forwardMACs(batch: batch, tokens: tokens))
-            let best = times.min()!, median = times.sorted()[times.count / 2]
             let gemm = SGEMMProbe.peak(m: batch * tokens, n: configuration.ffnHidden, k: configuration.hiddenSize)
             let achieved = flops / (median / 1000) / 1e9
             if json {
@@ -90,6 +85,21 @@ struct ForwardBench: ParsableCommand {
 }
 
 extension ModelPreset: ExpressibleByArgument {}
+
+/// Wall-clock timing shared by the benchmarks.
+enum BenchTiming {
+    /// Runs `body` `warmup` times untimed, then `iterations` times timed; the median and best in ms.
+    static func milliseconds(warmup: Int, iterations: Int, _ body: () throws -> Void) rethrows -> (median: Double, best: Double) {
+        for _ in 0..<warmup { try body() }
+        var times: [Double] = []
+        for _ in 0..<iterations {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return (times.sorted()[times.count / 2], times.min()!)
+    }
+}
 
 /// `fit bench decode`: milliseconds per VAE decode with synthetic sd-vae-ft-ema-shaped weights
 /// (or a VAE file), the achieved GFLOP/s, and the machine's sgemm rate in the same run.
@@ -116,6 +126,11 @@ struct DecodeBench: ParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
+    func validate() throws {
+        guard iterations >= 1, warmup >= 0 else { throw ValidationError("--iterations must be at least 1, --warmup at least 0") }
+        if let tile, tile < 1 { throw ValidationError("--tile must be at least 1, got \(tile)") }
+    }
+
     func run() throws {
         runtime.apply()
         try Console.reportingErrors {
@@ -130,19 +145,13 @@ struct DecodeBench: ParsableCommand {
             let (w, h) = (parts[0] / f, parts[1] / f)
             let z = Tensor(zeros: [1, configuration.latentChannels, h, w])
             for i in 0..<z.count { z.data[i] = Float(i % 13) / 6 - 1 }
-            func once() throws { _ = try tile.map { try decoder.decodeTiled(z, tile: $0, overlap: min(8, $0 / 4)) } ?? decoder.decode(z) }
-            for _ in 0..<warmup { try once() }
-            var times: [Double] = []
-            for _ in 0..<iterations {
-                let start = DispatchTime.now().uptimeNanoseconds
-                try once()
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            let (median, best) = try BenchTiming.milliseconds(warmup: warmup, iterations: iterations) {
+                _ = try tile.map { try decoder.decodeTiled(z, tile: $0, overlap: min(8, $0 / 4)) } ?? decoder.decode(z)
             }
             // Direct-convolution FLOPs (the usual count, and PyTorch's work), and the GEMM work
             // Winograd actually does; the floors divide them by the sgemm rate of this run.
             let flops = 2 * Double(configuration.decodeMACs(height: h, width: w))
             let winogradFlops = 2 * Double(configuration.decodeMACs(height: h, width: w, winograd: true))
-            let best = times.min()!, median = times.sorted()[times.count / 2]
             let top = configuration.blockOutChannels.count > 1 ? configuration.blockOutChannels[1] : configuration.blockOutChannels[0]
             let gemm = SGEMMProbe.peak(m: top, n: 4096, k: top)
             let achieved = flops / (median / 1000) / 1e9
