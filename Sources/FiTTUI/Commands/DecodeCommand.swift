@@ -23,10 +23,10 @@ struct DecodeCommand: ParsableCommand {
     @Option(help: "Where to write the output safetensors (written atomically).")
     var output: String
 
-    @Option(help: "Decode in overlapping tiles of at most N×N latent pixels (bounded memory for large images).")
+    @Option(help: "Decode in tiles owning at most N×N latent pixels each (bounded memory for large images; about 3× slower).")
     var tile: Int?
 
-    @Option(help: "Latent pixels adjacent tiles share and blend across (with --tile).")
+    @Option(help: "Latent pixels of context each tile also decodes on every side, where neighbours cross-fade (with --tile).")
     var tileOverlap: Int = 8
 
     @OptionGroup var runtime: RuntimeOptions
