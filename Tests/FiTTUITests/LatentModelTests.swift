@@ -90,3 +90,21 @@ extension LatentModelTests {
         #expect(r.stdout.contains("binding:       ok"))
     }
 }
+
+extension LatentModelTests {
+    /// x0 estimates are VAE decodes; noisy x_t steps are previews enlarged to the same size.
+    @Test func trajectoryAndSheetOfALatentModel() throws {
+        let dir = URL(fileURLWithPath: cli.scratch("x")).deletingLastPathComponent()
+        let r = try cli.fit(["generate", "--model", model, "--vae", vae, "--class", "0", "--steps", "3", "--seed", "2",
+                             "--size", "64x32", "--out", dir.appendingPathComponent("final.png").path,
+                             "--trajectory", dir.appendingPathComponent("steps").path,
+                             "--sheet", dir.appendingPathComponent("sheet.png").path], environment: [:])
+        #expect(r.status == 0, "\(r.stderr)")
+        for name in ["step-000-xt.png", "step-000-x0.png", "step-002-x0.png"] {
+            let image = try PNGFile.read(dir.appendingPathComponent("steps/\(name)").path).image
+            #expect(image.width == 64 && image.height == 32, "\(name)")
+        }
+        let sheet = try PNGFile.read(dir.appendingPathComponent("sheet.png").path).image
+        #expect(sheet.width == 4 * 64 + 5 * 2 && sheet.height == 2 * 32 + 3 * 2)
+    }
+}

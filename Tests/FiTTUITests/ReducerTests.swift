@@ -142,7 +142,7 @@ import Testing
         _ = reduce(&s, .generate)
         _ = reduce(&s, .stepArrived(generation: 1, lane: 0, frame: frame(0), stepsPerSecond: 1))
         #expect(reduce(&s, .export(.finalImage)).isEmpty)
-        #expect(reduce(&s, .export(.currentStep)) == [.export(.currentStep)])
+        #expect(reduce(&s, .export(.currentStep)) == [.export(.currentStep, step: 0)])
     }
 
     @Test func latentStepsAreDecodedOnRequestAndBeforeExport() {
@@ -166,15 +166,24 @@ import Testing
         // Exporting an undecoded step decodes it first, then exports.
         _ = reduce(&s, .step(-1))
         #expect(reduce(&s, .export(.currentStep)) == [.decodeStep(generation: 1, lane: 0, index: 0)])
-        #expect(s.pendingExport == .currentStep)
-        #expect(reduce(&s, .stepDecoded(generation: 1, lane: 0, index: 0, image: decoded)) == [.export(.currentStep)])
+        #expect(s.pendingExport == PendingExport(kind: .currentStep, generation: 1, step: 0))
+        // The export is of the step asked for, even after the view moved on.
+        _ = reduce(&s, .step(1))
+        #expect(reduce(&s, .stepDecoded(generation: 1, lane: 0, index: 0, image: decoded)) == [.export(.currentStep, step: 0)])
+        #expect(s.pendingExport == nil)
+        // A failed decode of an abandoned generation changes nothing; a new generation drops a waiting export.
+        _ = reduce(&s, .step(-1))
+        s.lanes[0].frames[0].x0Decoded = nil
+        _ = reduce(&s, .export(.currentStep))
+        #expect(reduce(&s, .decodeFailed(generation: 0, message: "old")).isEmpty && s.pendingExport != nil)
+        _ = reduce(&s, .generate)
         #expect(s.pendingExport == nil)
         // A pixel model has nothing to decode.
         var pixel = AppState(model: Self.model)
         _ = reduce(&pixel, .generate)
         _ = reduce(&pixel, .stepArrived(generation: 1, lane: 0, frame: frame(0), stepsPerSecond: 1))
         #expect(reduce(&pixel, .decodeStep).isEmpty)
-        #expect(reduce(&pixel, .export(.currentStep)) == [.export(.currentStep)])
+        #expect(reduce(&pixel, .export(.currentStep)) == [.export(.currentStep, step: 0)])
     }
 
     @Test func helpOverlayOpensAndAnyKeyClosesIt() {

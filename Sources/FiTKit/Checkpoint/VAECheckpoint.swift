@@ -7,6 +7,7 @@ import Foundation
 public struct VAECheckpoint: @unchecked Sendable {
     /// Where the configuration was found.
     public enum ConfigurationSource: Sendable, Equatable, CustomStringConvertible {
+        /// The `vae_config` metadata; a `config.json` beside the file; the sd-vae-ft-ema default.
         case metadata, sidecar(String), sdVAEFtEMA
         public var description: String {
             switch self {
@@ -17,8 +18,11 @@ public struct VAECheckpoint: @unchecked Sendable {
         }
     }
 
+    /// The memory-mapped file.
     public let file: SafetensorsFile
+    /// The decoder's shape.
     public let configuration: VAEConfiguration
+    /// Where ``configuration`` came from.
     public let source: ConfigurationSource
 
     /// Opens `path` and resolves its configuration (see the type's discussion).

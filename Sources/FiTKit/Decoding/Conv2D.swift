@@ -7,20 +7,22 @@
 /// bounded; `upsampling: true` reads the input through a nearest-neighbour ×2 upsample while
 /// gathering, so the upsampled image is never stored.
 struct Conv2D: Sendable {
-    let weight: Tensor
+    let outChannels: Int
+    let inChannels: Int
+    let kernelSize: Int
     let bias: Tensor
-    /// The 3×3 weights in the Winograd domain (nil for 1×1).
+    /// The 1×1 weight, (out, in) in place (nil for 3×3).
+    let pointwise: Tensor?
+    /// The 3×3 weights in the Winograd domain (nil for 1×1); the original is not kept.
     let winograd: WinogradWeights?
 
+    /// A convolution with PyTorch's (out, in, k, k) `weight`, k 1 or 3.
     init(weight: Tensor, bias: Tensor) {
-        self.weight = weight
+        (outChannels, inChannels, kernelSize) = (weight.shape[0], weight.shape[1], weight.shape[2])
         self.bias = bias
-        winograd = weight.shape[2] == 3 ? WinogradWeights(weight) : nil
+        pointwise = kernelSize == 1 ? weight : nil
+        winograd = kernelSize == 3 ? WinogradWeights(weight) : nil
     }
-
-    var outChannels: Int { weight.shape[0] }
-    var inChannels: Int { weight.shape[1] }
-    var kernelSize: Int { weight.shape[2] }
 
     /// Convolves `input` (inChannels, h, w) into `output` (outChannels, h·s, w·s), s = 2 when
     /// `upsampling`, else 1. With `accumulate`, the result is added to what `output` holds. A 3×3
@@ -36,7 +38,7 @@ struct Conv2D: Sendable {
         if kernelSize == 1 {
             precondition(!upsampling && normalizing == nil, "a 1×1 convolution neither upsamples nor normalises")
             Parallel.forEachChunk(count: pixels, minimumChunk: 256) { columns in
-                BLAS.gemm(m: outChannels, n: columns.count, k: inChannels, a: weight.data, lda: inChannels,
+                BLAS.gemm(m: outChannels, n: columns.count, k: inChannels, a: pointwise!.data, lda: inChannels,
                           b: input + columns.lowerBound, ldb: pixels, beta: accumulate ? 1 : 0,
                           c: output + columns.lowerBound, ldc: pixels)
                 addBias(output, pixels: pixels, columns: columns)

@@ -5,7 +5,8 @@ extension VAEDecoder {
     /// The mid block (with its attention over every pixel) runs once on the whole latent. The up
     /// blocks run per tile, twice: the first pass gathers every GroupNorm's statistics over the
     /// whole image, the second normalises each tile with them, so no tile drifts from its
-    /// neighbours. Each tile owns at most `tile`×`tile` latent pixels and decodes `overlap` more
+    /// neighbours. The totals are close to, not exactly, the whole decode's: in the first pass the
+    /// layers before each GroupNorm normalised with their tile's own statistics. Each tile owns at most `tile`×`tile` latent pixels and decodes `overlap` more
     /// on every side as context; neighbours cross-fade in a narrow band around their shared edge.
     /// A latent no larger than one tile is decoded whole.
     public func decodeTiled(_ z: Tensor, tile: Int, overlap: Int) throws -> Tensor {
@@ -46,6 +47,7 @@ extension VAEDecoder {
                 weightSum.pointer.update(repeating: 0, count: plane)
             }
         }
+        ScratchPool.shared.drain()
         return image
     }
 

@@ -69,6 +69,7 @@ public final class VAEDecoder: @unchecked Sendable {
                           into: image.data + b * configuration.outChannels * h * w * f * f)
             }
         }
+        ScratchPool.shared.drain()
         return image
     }
 

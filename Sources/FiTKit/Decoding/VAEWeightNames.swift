@@ -25,7 +25,14 @@ struct VAEWeightNames {
             guard accepted else { throw FiTError.shapeMismatch(tensor: stored, expected: shape, found: found) }
             storedName[name] = stored
         }
-        if !missing.isEmpty { throw FiTError.missingTensors(names: missing) }
+        if !missing.isEmpty {
+            if available.keys.contains(where: { $0.hasPrefix("decoder.mid.") || $0.hasPrefix("decoder.up.") }) {
+                throw FiTError.invalidInput("this VAE is in the original (CompVis / LDM) layout (decoder.mid.block_1…, decoder.up.…), "
+                                            + "not diffusers': use the diffusers-format file (diffusion_pytorch_model.safetensors "
+                                            + "from stabilityai/sd-vae-ft-ema) or convert it with diffusers' conversion script")
+            }
+            throw FiTError.missingTensors(names: missing)
+        }
         let used = Set(storedName.values)
         let unexpected = available.keys.filter {
             ($0.hasPrefix("decoder.") || $0.hasPrefix("post_quant_conv.")) && !used.contains($0)

@@ -4,13 +4,10 @@
 struct WinogradWeights: @unchecked Sendable {
     /// 16 · outChannels · inChannels floats: matrix ξ at `ξ · out · in`.
     let storage: TensorStorage
-    let outChannels: Int
-    let inChannels: Int
 
+    /// Transforms PyTorch's (out, in, 3, 3) `weight`.
     init(_ weight: Tensor) {
         let (o, i) = (weight.shape[0], weight.shape[1])
-        outChannels = o
-        inChannels = i
         storage = TensorStorage(uninitialized: 16 * o * i)
         let u = storage.pointer, g = weight.data, plane = o * i
         Parallel.forEachChunk(count: o, minimumChunk: 1) { range in

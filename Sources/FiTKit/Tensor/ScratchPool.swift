@@ -8,8 +8,8 @@ final class ScratchPool: @unchecked Sendable {
 
     private var idle: [TensorStorage] = []
     private let lock = NSLock()
-    /// Buffers kept for reuse at most (two per thread on the machines this runs on).
-    private let limit = 8
+    /// Buffers kept for reuse at most: the three a Winograd strip borrows, per thread.
+    private var limit: Int { 3 * max(Parallel.threads, 1) }
 
     /// A buffer of at least `count` floats, contents undefined; hand it back with ``giveBack(_:)``.
     func borrow(_ count: Int) -> TensorStorage {
@@ -19,6 +19,13 @@ final class ScratchPool: @unchecked Sendable {
             return idle.remove(at: i)
         }
         return TensorStorage(uninitialized: count)
+    }
+
+    /// Frees every idle buffer (when a decode is over, so the memory does not stay with the process).
+    func drain() {
+        lock.lock()
+        defer { lock.unlock() }
+        idle.removeAll()
     }
 
     /// Returns `buffer` for reuse (the smallest are dropped beyond the limit).

@@ -124,8 +124,8 @@ struct ExplorerSession {
                 worker.decode(generation: generation, lane: lane, index: index)
             case .cancelGeneration(let through):
                 worker.cancelAll(through: through)
-            case .export(let kind):
-                do { apply(.exported(try exporter.export(kind, state: state))) } catch { apply(.exportFailed("\(error)")) }
+            case .export(let kind, let step):
+                do { apply(.exported(try exporter.export(kind, step: step, state: state))) } catch { apply(.exportFailed("\(error)")) }
             case .quit:
                 break
             }

@@ -99,20 +99,24 @@ struct GenerationPlan {
                                       modelHash: loaded.fingerprint, classID: classID, className: loaded.className(classID),
                                       width: width, height: height, steps: steps, sampler: sampler, cfg: cfg,
                                       scalePow: scalePow, guidedChannels: guidedChannels, seed: seed, rope: rope)
-        // Every picture written is the full decode (the VAE for latent models), never a preview.
+        // The final image and every x0 estimate written are full decodes (the VAE for latent
+        // models). The noisy x_t of a latent model is written as its preview, enlarged: decoding
+        // noise costs a VAE pass per step and shows little more.
         let decoder = loaded.decoder
         progress.note(decoding: decoder.previewIsApproximate)
-        try PNGFile.write(try decoder.decode(last.next, index: 0), text: [(GenerationRecord.textKey, try record.json()), ("Software", "fit")], to: path)
+        let final = try decoder.decode(last.next, index: 0)
+        let noisy = { (x: Tensor) in decoder.preview(x, index: 0).upscaled(by: decoder.previewScale) }
+        try PNGFile.write(final, text: [(GenerationRecord.textKey, try record.json()), ("Software", "fit")], to: path)
         if let trajectoryFolder {
             for step in kept {
                 let name = String(format: "step-%03d", step.index)
-                try PNGFile.write(try decoder.decode(step.xt, index: 0), to: "\(trajectoryFolder)/\(name)-xt.png")
+                try PNGFile.write(noisy(step.xt), to: "\(trajectoryFolder)/\(name)-xt.png")
                 try PNGFile.write(try decoder.decode(step.x0, index: 0), to: "\(trajectoryFolder)/\(name)-x0.png")
             }
         }
         if let sheet {
             let chosen = ContactSheet.evenlySpaced(count: kept.count, limit: 16).map { kept[$0] }
-            let image = ContactSheet.compose([try chosen.map { try decoder.decode($0.xt, index: 0) } + [try decoder.decode(last.next, index: 0)],
+            let image = ContactSheet.compose([chosen.map { noisy($0.xt) } + [final],
                                               try chosen.map { try decoder.decode($0.x0, index: 0) }])
             try PNGFile.write(image, text: [(GenerationRecord.textKey, try record.json())], to: sheet)
         }

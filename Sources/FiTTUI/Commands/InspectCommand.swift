@@ -21,10 +21,11 @@ struct InspectCommand: ParsableCommand {
         runtime.apply()
         try Console.reportingErrors {
             let path = try EmbeddedModel.resolve(checkpoint)
-            if config == nil, try SafetensorsFile(path: path).entries["decoder.conv_in.weight"] != nil {
+            if try SafetensorsFile(path: path).entries["decoder.conv_in.weight"] != nil {
+                if config != nil { throw FiTError.invalidInput("\(checkpoint) is a VAE: --config is for FiT models (a VAE's shape comes from its vae_config or config.json)") }
                 return try inspectVAE(path)
             }
-            let model = try ModelCheckpoint(path: try EmbeddedModel.resolve(checkpoint), configurationPath: config)
+            let model = try ModelCheckpoint(path: path, configurationPath: config)
             let c = model.configuration
             let shapes = model.file.tensorShapesByName
             var dtypes: [String: Int] = [:]

@@ -64,13 +64,15 @@ struct LoadedModel {
                 throw FiTError.missingVAE(model: path)
             }
             let vaeCheckpoint = try VAECheckpoint(path: vae)
-            guard vaeCheckpoint.configuration.latentChannels == model.configuration.inChannels else {
-                throw FiTError.invalidInput("\(vae) decodes \(vaeCheckpoint.configuration.latentChannels)-channel latents, "
-                                            + "but \(path) makes \(model.configuration.inChannels) channels")
+            let vaeShape = vaeCheckpoint.configuration
+            guard vaeShape.latentChannels == model.configuration.inChannels, vaeShape.outChannels == 3 else {
+                throw FiTError.invalidInput("\(vae) decodes \(vaeShape.latentChannels)-channel latents into \(vaeShape.outChannels) channels, "
+                                            + "but \(path) makes \(model.configuration.inChannels)-channel latents and fit needs RGB")
             }
             decoder = LatentDecoder(vae: try vaeCheckpoint.makeDecoder(), tile: vaeTile)
             self.vaePath = vae
         } else {
+            if let vaePath { Console.note("note: \(path) works on pixels; --vae \(vaePath) is not used") }
             decoder = PixelDecoder()
             self.vaePath = nil
         }
@@ -92,22 +94,6 @@ struct LoadedModel {
     func className(_ id: Int) -> String? {
         guard let names = metadata.classNames, id < names.count else { return nil }
         return names[id]
-    }
-}
-
-/// The ImageNet-1k class names (ILSVRC-2012 order) that ship with `fit`, for official
-/// checkpoints that carry no `class_names` metadata.
-enum ImageNetClasses {
-    static let count = 1000
-
-    /// The 1000 names, synonyms separated by commas.
-    static func names() throws -> [String] {
-        guard let url = Bundle.module.url(forResource: "imagenet-1k-classes", withExtension: "json"),
-              let data = try? Data(contentsOf: url),
-              let names = try? JSONDecoder().decode([String].self, from: data), names.count == count else {
-            throw FiTError.invalidInput("the ImageNet class names are missing from this build (Sources/FiTTUI/Resources/imagenet-1k-classes.json)")
-        }
-        return names
     }
 }
 

@@ -35,7 +35,7 @@ enum Action: Equatable, Sendable {
     case laneFinished(generation: Int, lane: Int, final: RGBImage)
     case laneFailed(generation: Int, lane: Int, message: String)
     case stepDecoded(generation: Int, lane: Int, index: Int, image: RGBImage)
-    case decodeFailed(String)
+    case decodeFailed(generation: Int, message: String)
     case exported(String)
     case exportFailed(String)
 }
@@ -49,7 +49,8 @@ enum Effect: Equatable, Sendable {
     case startGeneration(generation: Int, lanes: [GenerationSettings])
     /// Stop every generation numbered up to `through` (after its current step).
     case cancelGeneration(through: Int)
-    case export(ExportKind)
+    /// Write `kind` for step `step` (the one on screen when it was asked for).
+    case export(ExportKind, step: Int)
     /// Decode the x0 of step `index` of lane `lane` with the VAE.
     case decodeStep(generation: Int, lane: Int, index: Int)
     case quit

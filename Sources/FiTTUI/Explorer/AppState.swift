@@ -11,6 +11,13 @@ struct StepFrame: Equatable, Sendable {
     var x0Decoded: RGBImage? = nil
 }
 
+/// An export of a latent model's step, waiting for that step's VAE decode.
+struct PendingExport: Equatable, Sendable {
+    var kind: ExportKind
+    var generation: Int
+    var step: Int
+}
+
 /// One generation shown on the canvas (two of them side by side when comparing).
 struct Lane: Equatable, Sendable {
     enum Status: Equatable, Sendable { case running, done, cancelled, failed(String) }
@@ -82,8 +89,8 @@ struct AppState: Equatable, Sendable {
     var columns = 80
     var rows = 24
     var quitting = false
-    /// An export waiting for the current step's VAE decode.
-    var pendingExport: ExportKind?
+    /// An export waiting for its step's VAE decode.
+    var pendingExport: PendingExport?
 
     init(model: ModelInfo) {
         self.model = model

@@ -7,8 +7,8 @@ struct Exporter {
     let folder: String
     let loaded: LoadedModel
 
-    /// Writes `kind` for the current state; returns the path written.
-    func export(_ kind: ExportKind, state: AppState) throws -> String {
+    /// Writes `kind` (of step `step` for the current step) for the current state; returns the path written.
+    func export(_ kind: ExportKind, step: Int, state: AppState) throws -> String {
         guard let lane = state.lanes.first else { throw FiTError.invalidInput("nothing to export") }
         let s = lane.settings
         let record = GenerationRecord(software: "fit \(FitCommand.configuration.version)", modelPath: loaded.path,
@@ -23,13 +23,13 @@ struct Exporter {
             (image, suffix) = (final, "final")
         case .contactSheet:
             let chosen = ContactSheet.evenlySpaced(count: lane.frames.count, limit: 16).map { lane.frames[$0] }
-            // Latent models: the steps are previews at latent resolution, enlarged to the final's size.
-            let factor = lane.final.map { $0.width / max(chosen[0].x0.width, 1) } ?? 1
-            let steps = { (image: RGBImage) in image.upscaled(by: factor) }
-            image = ContactSheet.compose([chosen.map { steps($0.xt) } + (lane.final.map { [$0] } ?? []), chosen.map { steps($0.x0Decoded ?? $0.x0) }])
+            // Latent models: steps not decoded with d are previews at latent resolution, enlarged.
+            let enlarge = { (image: RGBImage) in image.upscaled(by: loaded.decoder.previewScale) }
+            image = ContactSheet.compose([chosen.map { enlarge($0.xt) } + (lane.final.map { [$0] } ?? []),
+                                          chosen.map { $0.x0Decoded ?? enlarge($0.x0) }])
             suffix = "sheet"
         case .currentStep:
-            let frame = lane.frames[min(state.position, lane.frames.count - 1)]
+            let frame = lane.frames[min(step, lane.frames.count - 1)]
             if let decoded = frame.x0Decoded {
                 // Latent models: the step as the VAE decodes it (the reducer asks for the decode first).
                 (image, suffix) = (decoded, "step\(frame.index + 1)-x0")

@@ -3,14 +3,17 @@ import Foundation
 
 /// Runs generations on a background queue, one at a time, and hands their steps to the UI as
 /// actions. Lanes of a comparison advance in lockstep. Cancelling is checked between steps.
-/// Steps are drawn with the decoder's preview; finals, and steps asked for, with its full decode
-/// (the VAE for latent models), which runs on a second queue so generation goes on meanwhile.
+/// Steps are drawn with the decoder's preview; finals (on the generation queue) and steps asked
+/// for (on a second queue, so asking never waits for a whole generation) with its full decode,
+/// the VAE for latent models. The two never compute at once: they take turns on `compute`, so
+/// BLAS is never called from two threads and the decode's thread setting cannot disturb a step.
 final class GenerationWorker: @unchecked Sendable {
     private let model: FiT
     private let decoder: ImageDecoder
     private let queue = DispatchQueue(label: "fit.generation")
     private let decodeQueue = DispatchQueue(label: "fit.decode")
     private let lock = NSLock()
+    private let compute = NSLock()
     private var pending: [Action] = []
     private var cancelledThrough = 0
     /// The x0 estimates of the latest generation, by lane and step, for decoding on request.
@@ -28,11 +31,16 @@ final class GenerationWorker: @unchecked Sendable {
             let x0 = estimates.generation == generation && estimates.lanes.indices.contains(lane)
                 && estimates.lanes[lane].indices.contains(index) ? estimates.lanes[lane][index] : nil
             lock.unlock()
-            guard let x0 else { return }
+            guard let x0 else {
+                post(.decodeFailed(generation: generation, message: "step \(index + 1) is not kept any more"))
+                return
+            }
+            compute.lock()
+            defer { compute.unlock() }
             do {
                 post(.stepDecoded(generation: generation, lane: lane, index: index, image: try decoder.decode(x0, index: 0)))
             } catch {
-                post(.decodeFailed("\(error)"))
+                post(.decodeFailed(generation: generation, message: "\(error)"))
             }
         }
     }
@@ -86,7 +94,10 @@ final class GenerationWorker: @unchecked Sendable {
         while active.contains(true) {
             for i in lanes.indices where active[i] {
                 if isCancelled(generation) { return }
-                if let step = iterators[i]!.next() {
+                compute.lock()
+                let next = iterators[i]!.next()
+                compute.unlock()
+                if let step = next {
                     counts[i] += 1
                     last[i] = step
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -98,6 +109,8 @@ final class GenerationWorker: @unchecked Sendable {
                 } else {
                     active[i] = false
                     if let step = last[i] {
+                        compute.lock()
+                        defer { compute.unlock() }
                         do {
                             post(.laneFinished(generation: generation, lane: i, final: try decoder.decode(step.next, index: 0)))
                         } catch {

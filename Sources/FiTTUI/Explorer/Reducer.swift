@@ -19,6 +19,7 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.focus = state.focus == .settings ? .canvas : .settings
     case .generate:
         state.generation += 1
+        state.pendingExport = nil
         state.lanes = laneSettings(state).map { Lane(settings: $0.settings, label: $0.label) }
         state.position = 0
         state.followLatest = true
@@ -72,16 +73,14 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         guard let lane = state.lanes.first else { state.message = "nothing to export yet: press g"; return [] }
         if kind == .finalImage && lane.final == nil { state.message = "the final image is not there yet"; return [] }
         if kind != .finalImage && lane.frames.isEmpty { state.message = "no steps yet"; return [] }
-        if kind == .currentStep && state.model.previewsAreApproximate {
-            let index = min(state.position, lane.frames.count - 1)
-            if lane.frames[index].x0Decoded == nil {
-                // A latent model's step is written as the VAE decode: decode first, export when it arrives.
-                state.pendingExport = kind
-                state.message = "decoding step \(index + 1) with the VAE before exporting…"
-                return [.decodeStep(generation: state.generation, lane: 0, index: index)]
-            }
+        let index = max(0, min(state.position, lane.frames.count - 1))
+        if kind == .currentStep && state.model.previewsAreApproximate && lane.frames[index].x0Decoded == nil {
+            // A latent model's step is written as the VAE decode: decode first, export when it arrives.
+            state.pendingExport = PendingExport(kind: kind, generation: state.generation, step: index)
+            state.message = "decoding step \(index + 1) with the VAE before exporting…"
+            return [.decodeStep(generation: state.generation, lane: 0, index: index)]
         }
-        return [.export(kind)]
+        return [.export(kind, step: index)]
     case .decodeStep:
         guard state.model.previewsAreApproximate else { state.message = "this model's steps are exact pictures already"; return [] }
         guard state.availableSteps > 0 else { state.message = "no steps yet: press g"; return [] }
@@ -128,11 +127,12 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
               state.lanes[lane].frames.indices.contains(index) else { return [] }
         state.lanes[lane].frames[index].x0Decoded = image
         state.message = "step \(index + 1): x0 decoded with the VAE"
-        if lane == 0, let kind = state.pendingExport {
+        if lane == 0, let pending = state.pendingExport, pending.generation == generation, pending.step == index {
             state.pendingExport = nil
-            return [.export(kind)]
+            return [.export(pending.kind, step: index)]
         }
-    case .decodeFailed(let message):
+    case .decodeFailed(let generation, let message):
+        guard generation == state.generation else { return [] }
         state.pendingExport = nil
         state.message = "VAE decode failed: \(message)"
     case .exported(let path):

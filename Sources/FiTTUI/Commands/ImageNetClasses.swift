@@ -1,0 +1,18 @@
+import FiTKit
+import Foundation
+
+/// The ImageNet-1k class names (ILSVRC-2012 order) that ship with `fit`, for official
+/// checkpoints that carry no `class_names` metadata.
+enum ImageNetClasses {
+    static let count = 1000
+
+    /// The 1000 names, synonyms separated by commas.
+    static func names() throws -> [String] {
+        guard let url = Bundle.module.url(forResource: "imagenet-1k-classes", withExtension: "json"),
+              let data = try? Data(contentsOf: url),
+              let names = try? JSONDecoder().decode([String].self, from: data), names.count == count else {
+            throw FiTError.invalidInput("the ImageNet class names are missing from this build (Sources/FiTTUI/Resources/imagenet-1k-classes.json)")
+        }
+        return names
+    }
+}
