@@ -153,6 +153,15 @@ import Testing
         }
     }
 
+    @Test func theOriginalLDMLayoutIsNamed() throws {
+        let path = try tinyVAE { tensors in
+            tensors = tensors.map { ($0.0.replacingOccurrences(of: "decoder.mid_block.resnets.0", with: "decoder.mid.block_1"), $0.1) }
+        }
+        do { _ = try VAECheckpoint(path: path).makeDecoder(); Issue.record("accepted the LDM layout") } catch {
+            #expect("\(error)".contains("CompVis") && "\(error)".contains("diffusion_pytorch_model.safetensors"))
+        }
+    }
+
     @Test func aPickleIsExplainedWithTheConversionCommand() throws {
         let path = Fixtures.scratchDirectory().appendingPathComponent("vae.safetensors").path
         try Data([0x50, 0x4B, 0x03, 0x04] + [UInt8](repeating: 0, count: 60)).write(to: URL(fileURLWithPath: path))
