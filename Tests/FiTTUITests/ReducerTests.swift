@@ -153,7 +153,8 @@ import Testing
         #expect(s.message.contains("no steps"))
         _ = reduce(&s, .generate)
         _ = reduce(&s, .stepArrived(generation: 1, lane: 0, frame: frame(0), stepsPerSecond: 1))
-        _ = reduce(&s, .stepArrived(generation: 1, lane: 0, frame: frame(1), stepsPerSecond: 1))
+        _ = reduce(&s, .stepArrived(generation: 1, lane: 0, frame: frame(1, count: 2), stepsPerSecond: 1))
+        #expect(s.message.contains("decoding the final image"))
         #expect(reduce(&s, .decodeStep) == [.decodeStep(generation: 1, lane: 0, index: 1)])
         let decoded = RGBImage(width: 16, height: 16)
         // A decode of an abandoned generation is dropped; the current one is kept.

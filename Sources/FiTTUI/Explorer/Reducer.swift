@@ -113,6 +113,9 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.lanes[lane].frames.append(frame)
         state.lanes[lane].stepsPerSecond = rate
         if state.followLatest { state.position = max(state.availableSteps - 1, 0) }
+        if state.model.previewsAreApproximate, let count = frame.count, frame.index + 1 == count {
+            state.message = "decoding the final image with the VAE…"
+        }
     case .laneFinished(let generation, let lane, let final):
         guard generation == state.generation, state.lanes.indices.contains(lane) else { return [] }
         state.lanes[lane].final = final
