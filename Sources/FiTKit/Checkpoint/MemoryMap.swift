@@ -29,5 +29,11 @@ final class MemoryMap: @unchecked Sendable {
         base = UnsafeRawPointer(mapped)
     }
 
+    /// Drops the pages read so far from this process's resident memory; they are read again
+    /// (from the page cache) if touched later. The contents do not change.
+    func releaseResidentPages() {
+        _ = madvise(UnsafeMutableRawPointer(mutating: base), size, MADV_DONTNEED)
+    }
+
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
 }

@@ -117,6 +117,10 @@ public final class SafetensorsFile: @unchecked Sendable {
         self.entries = entries
     }
 
+    /// Drops the file's pages from resident memory (after its tensors were copied or transformed
+    /// elsewhere); tensors used in place are read again from the page cache when touched.
+    public func releaseResidentPages() { map.releaseResidentPages() }
+
     /// The entry named `name`, or ``FiTError/missingTensors(names:)``.
     public func entry(_ name: String) throws -> Entry {
         guard let e = entries[name] else { throw FiTError.missingTensors(names: [name]) }

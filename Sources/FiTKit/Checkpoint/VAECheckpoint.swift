@@ -41,10 +41,13 @@ public struct VAECheckpoint: @unchecked Sendable {
         }
     }
 
-    /// Binds the weights into a decoder; errors name the file.
+    /// Binds the weights into a decoder; errors name the file. The 3×3 kernels (nearly all of
+    /// the file) now live in the decoder's Winograd form, so the mapped pages are let go.
     public func makeDecoder() throws -> VAEDecoder {
         do {
-            return try VAEDecoder(configuration: configuration, weights: file)
+            let decoder = try VAEDecoder(configuration: configuration, weights: file)
+            file.releaseResidentPages()
+            return decoder
         } catch let error as FiTError {
             throw FiTError.invalidInput("\(file.path) is not a VAE decoder for configuration from \(source): \(error)")
         }
