@@ -52,7 +52,8 @@ from fit_reference.vae import (SD_VAE_FT_EMA, VAEConfig, VAEDecoder, decoder_sta
                                load_vae, to_uint8)
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = REPO / "Tests" / "FiTKitTests" / "Fixtures" / "vae"
+FIXTURES = REPO / "Tests" / "FiTKitTests" / "Fixtures"
+DEFAULT_OUT = FIXTURES / "vae"
 SEED = 20240612
 
 REAL_CASE = "sd-vae-ft-ema-synthetic"
@@ -228,6 +229,30 @@ def write_real_case(out: Path) -> dict:
             "range": [float(image.min()), float(image.max())]}
 
 
+# The whole pipeline: the v2 fixture transformer samples latents, the tiny VAE decodes them.
+PIPELINE_CASE = dict(case="pipeline-v2-tiny", checkpoint="v2-tiny", vae="tiny-modern", sampler="euler", steps=3,
+                     cfg=1.5, seed=5, classes=[1], tokens=(2, 4))
+
+
+def write_pipeline_case(out: Path) -> dict:
+    """Seed -> sampled latents (v2-tiny, float64) -> VAE decode (tiny-modern, float64): the picture
+    `fit generate --model v2-tiny --vae tiny-modern` must make, as F32 before clamping and as 8-bit."""
+    from fit_reference.sampling import load_fit_checkpoint, sample  # the transformer's reference
+    c = PIPELINE_CASE
+    model = load_fit_checkpoint(FIXTURES / "forward" / f"{c['checkpoint']}.safetensors", dtype=torch.float64)
+    h, w = c["tokens"]
+    trajectory = sample(model, c["sampler"], classes=c["classes"], h=h, w=w, seed=c["seed"], steps=c["steps"],
+                        cfg_scale=c["cfg"], dtype=torch.float64)
+    vae = load_vae(out / f"{c['vae']}.safetensors", dtype=torch.float64)
+    z = trajectory.sample[: len(c["classes"])]
+    image = decode_f64(vae, z)
+    meta = {k: json.dumps(v) for k, v in c.items()}
+    write_safetensors(out / f"{c['case']}.safetensors", io_tensors(image, z.float()), meta)
+    return {"case": c["case"], "checkpoint": f"{c['checkpoint']} + {c['vae']}", "z": list(z.shape),
+            "image": list(image.shape), "weights": "fixtures", "tensors": 0,
+            "range": [float(image.min()), float(image.max())]}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -240,6 +265,7 @@ def main(argv=None) -> int:
     rows = []
     for name in TINY_CASES:
         rows.append(write_tiny_case(out, name))
+    rows.append(write_pipeline_case(out))
     if not args.skip_real:
         t0 = time.perf_counter()
         rows.append(write_real_case(out))

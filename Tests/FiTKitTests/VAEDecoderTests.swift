@@ -57,6 +57,32 @@ import Testing
         #expect(error <= 1e-4, "relative error \(error)")
     }
 
+    /// Seed → sampled latents → VAE: the v2 fixture transformer and the tiny VAE together make the
+    /// picture the PyTorch reference makes (`pipeline-v2-tiny`, computed in float64).
+    @Test func theWholePipelineMatchesPyTorch() throws {
+        let fixture = try SafetensorsFile(path: Self.vae("pipeline-v2-tiny.safetensors"))
+        func value<T: Decodable>(_ key: String, as type: T.Type) throws -> T {
+            try JSONDecoder().decode(T.self, from: Data(try #require(fixture.metadata[key]).utf8))
+        }
+        let model = try ModelCheckpoint(path: Fixtures.forward("v2-tiny.safetensors")).makeModel()
+        let tokens = try value("tokens", as: [Int].self), patch = model.configuration.patchSize
+        let parameters = SamplingParameters(
+            classes: try value("classes", as: [Int].self), height: tokens[0] * patch, width: tokens[1] * patch, steps: try value("steps", as: Int.self),
+            sampler: try #require(SamplerKind(rawValue: try value("sampler", as: String.self))),
+            guidanceScale: try value("cfg", as: Double.self), seed: try value("seed", as: UInt64.self), rope: nil)
+        let state = try #require(Array(try DenoisingTrajectory(model: model, parameters: parameters)).last).next
+        // The guided state holds the conditional rows first; the picture is the first of them.
+        let perSample = state.count / state.shape[0]
+        let latents = Tensor(shape: [1] + state.shape.dropFirst(), values: Array(state.toArray().prefix(perSample)))
+        let expectedLatents = try fixture.tensor("z")
+        try #require(latents.shape == expectedLatents.shape, "sampled \(state.shape), reference \(expectedLatents.shape)")
+        #expect(relativeError(latents.toArray(), try fixture.tensor("z").toArray()) <= 1e-3)
+        let decoder = try VAECheckpoint(path: Self.vae(try value("vae", as: String.self) + ".safetensors")).makeDecoder()
+        let image = try decoder.decode(latents)
+        let error = relativeError(image.toArray(), try fixture.tensor("image").toArray())
+        #expect(error <= 1e-3, "relative error \(error)")
+    }
+
     /// Tiled decoding shares GroupNorm statistics across tiles and cross-fades them: in 8-bit
     /// output it stays within 2 levels of the whole decode.
     @Test func tiledDecodingIsSeamFree() throws {

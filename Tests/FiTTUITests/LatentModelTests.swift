@@ -69,6 +69,21 @@ import FiTKit
         #expect(try PNGFile.read(c).image == image)
     }
 
+    /// `fit generate` writes the picture the PyTorch pipeline makes (sampling, then the VAE).
+    @Test func generateMakesThePyTorchPicture() throws {
+        let out = cli.scratch("p.png")
+        let r = try cli.fit(["generate", "--model", model, "--vae", vae, "--class", "1", "--steps", "3", "--seed", "5",
+                             "--cfg", "1.5", "--sampler", "euler", "--size", "64x32", "--out", out], environment: [:])
+        #expect(r.status == 0, "\(r.stderr)")
+        let written = try PNGFile.read(out).image
+        let expected = RGBImage(tensor: try SafetensorsFile(path: Self.vaeFixtures.appendingPathComponent("pipeline-v2-tiny.safetensors").path)
+            .tensor("image"))
+        #expect(written.width == expected.width && written.height == expected.height)
+        // Within one 8-bit level (float32 here, float64 in the reference: a value may sit on a rounding edge).
+        let worst = zip(written.pixels, expected.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 99
+        #expect(worst <= 1, "worst difference \(worst) levels")
+    }
+
     @Test func renderShowsTheDecodeOrThePreview() throws {
         let full = try cli.fit(["render", "--model", model, "--vae", vae, "--class", "2", "--steps", "2", "--seed", "1",
                                 "--size", "32x32", "--color", "256"], environment: [:])
