@@ -80,7 +80,16 @@ final class NcursesTerminal {
     }
 
     /// The terminal's size in cells.
-    var size: (columns: Int, rows: Int) { (Int(fit_cols()), Int(fit_lines())) }
+    /// The screen size in cells. On a real terminal it is asked of the tty on every call and
+    /// ncurses is resized when it changed, so a resize is seen even if its SIGWINCH got lost.
+    var size: (columns: Int, rows: Int) {
+        var ws = winsize()
+        if outputFile == nil, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0, ws.ws_row > 0,
+           Int32(ws.ws_col) != fit_cols() || Int32(ws.ws_row) != fit_lines() {
+            resizeterm(Int32(ws.ws_row), Int32(ws.ws_col))
+        }
+        return (Int(fit_cols()), Int(fit_lines()))
+    }
 
     /// Draws a whole frame with one `doupdate`, wrapped in synchronized output.
     func draw(_ grid: CellGrid) {
