@@ -26,9 +26,7 @@ struct GroupNorm: Sendable {
                         let start = input + g * perGroup * pixels, count = Double(perGroup * pixels)
                         let mean = Kernels.moments(start, count: perGroup * pixels, center: 0).sum / count
                         let m = Kernels.moments(start, count: perGroup * pixels, center: Float(mean))
-                        let offset = m.sum / count
-                        let variance = max(0, m.squares / count - offset * offset)
-                        stats[g] = (mean + offset, 1 / (variance + Double(eps)).squareRoot())
+                        stats[g] = normalization(center: mean, sum: m.sum, squares: m.squares, count: count)
                     }
                 }
             }
@@ -44,6 +42,14 @@ struct GroupNorm: Sendable {
             result.shift.append(Float(Double(bias.data[c]) - mean * a))
         }
         return result
+    }
+
+    /// The mean and `1/√(variance + eps)` of `count` values whose deviations from `center` sum to
+    /// `sum` and whose squared deviations sum to `squares`.
+    func normalization(center: Double, sum: Double, squares: Double, count: Double) -> (mean: Double, inverse: Double) {
+        let offset = sum / count
+        let variance = max(0, squares / count - offset * offset)
+        return (center + offset, 1 / (variance + Double(eps)).squareRoot())
     }
 
     /// Normalises `input` (channels × height·width) into `output` (which may be `input`).

@@ -19,7 +19,7 @@ public struct LatentDecoder: ImageDecoder {
         let (c, h, w) = (x.shape[1], x.shape[2], x.shape[3])
         let one = Tensor(zeros: [1, c, h, w])
         one.data.update(from: x.data + index * c * h * w, count: c * h * w)
-        let image = try tile.map { try vae.decodeTiled(one, tile: $0, overlap: 8) } ?? vae.decode(one)
+        let image = try vae.decode(one, tile: tile)
         return RGBImage(tensor: image)
     }
 

@@ -50,11 +50,7 @@ final class TileStatistics {
             }
             return local
         case .applying:
-            return totals[nextNorm].map { t in
-                let mean = t.sum / t.count
-                let variance = max(0, t.squares / t.count - mean * mean)
-                return (mean, 1 / (variance + Double(norm.eps)).squareRoot())
-            }
+            return totals[nextNorm].map { norm.normalization(center: 0, sum: $0.sum, squares: $0.squares, count: $0.count) }
         }
     }
 }

@@ -1,4 +1,10 @@
 extension VAEDecoder {
+    /// ``decodeTiled(_:tile:overlap:)`` when `tile` is given, else ``decode(_:)``.
+    public func decode(_ z: Tensor, tile: Int?, overlap: Int = 8) throws -> Tensor {
+        guard let tile else { return try decode(z) }
+        return try decodeTiled(z, tile: tile, overlap: overlap)
+    }
+
     /// Decodes like ``decode(_:)`` but runs the full-resolution part in overlapping tiles of at
     /// most `tile`×`tile` latent pixels, so its working memory depends on the tile, not the image.
     ///
@@ -6,8 +12,9 @@ extension VAEDecoder {
     /// blocks run per tile, twice: the first pass gathers every GroupNorm's statistics over the
     /// whole image, the second normalises each tile with them, so no tile drifts from its
     /// neighbours. The totals are close to, not exactly, the whole decode's: in the first pass the
-    /// layers before each GroupNorm normalised with their tile's own statistics. Each tile owns at most `tile`×`tile` latent pixels and decodes `overlap` more
-    /// on every side as context; neighbours cross-fade in a narrow band around their shared edge.
+    /// layers before each GroupNorm normalised with their tile's own statistics. Each tile owns at
+    /// most `tile`×`tile` latent pixels and decodes `overlap` more on every side as context;
+    /// neighbours cross-fade in a narrow band around their shared edge.
     /// A latent no larger than one tile is decoded whole.
     public func decodeTiled(_ z: Tensor, tile: Int, overlap: Int) throws -> Tensor {
         let (batch, h, w) = try checkLatents(z)

@@ -146,7 +146,7 @@ struct DecodeBench: ParsableCommand {
             let z = Tensor(zeros: [1, configuration.latentChannels, h, w])
             for i in 0..<z.count { z.data[i] = Float(i % 13) / 6 - 1 }
             let (median, best) = try BenchTiming.milliseconds(warmup: warmup, iterations: iterations) {
-                _ = try tile.map { try decoder.decodeTiled(z, tile: $0, overlap: min(8, $0 / 4)) } ?? decoder.decode(z)
+                _ = try decoder.decode(z, tile: tile, overlap: min(8, (tile ?? 32) / 4))
             }
             // Direct-convolution FLOPs (the usual count, and PyTorch's work), and the GEMM work
             // Winograd actually does; the floors divide them by the sgemm rate of this run.

@@ -45,7 +45,7 @@ struct DecodeCommand: ParsableCommand {
                 throw FiTError.invalidInput("\(latents) has no tensor 'z'; --latents needs z F32 (B, \(decoder.configuration.latentChannels), h, w)")
             }
             let z = try file.tensor("z")
-            let image = try tile.map { try decoder.decodeTiled(z, tile: $0, overlap: tileOverlap) } ?? decoder.decode(z)
+            let image = try decoder.decode(z, tile: tile, overlap: tileOverlap)
             try SafetensorsWriter.write([("image", .float32(image))], to: output)
         }
     }

@@ -42,8 +42,6 @@ struct LoadedModel {
     let fingerprint: String
     /// Turns the model's samples into pictures (the VAE for latent models).
     let decoder: ImageDecoder
-    /// The VAE file in use, for latent models.
-    let vaePath: String?
 
     /// Opens `path`; ``EmbeddedModel/name`` means the model built into fit. Latent models also
     /// open their VAE: `vaePath`, else `$FIT_VAE`, else `vae.safetensors` beside the model.
@@ -70,11 +68,9 @@ struct LoadedModel {
                                             + "but \(path) makes \(model.configuration.inChannels)-channel latents and fit needs RGB")
             }
             decoder = LatentDecoder(vae: try vaeCheckpoint.makeDecoder(), tile: vaeTile)
-            self.vaePath = vae
         } else {
             if let vaePath { Console.note("note: \(path) works on pixels; --vae \(vaePath) is not used") }
             decoder = PixelDecoder()
-            self.vaePath = nil
         }
     }
 

@@ -87,12 +87,12 @@ struct ScreenComposer {
         for lane in s.lanes {
             let frame = lane.frames.indices.contains(s.position) ? lane.frames[s.position] : lane.frames.last
             let prefix = lane.label.isEmpty ? "" : lane.label + " · "
-            let x0 = clean(lane, frame, s)
+            let x0 = clean(lane, frame, s), xtTag = s.model.previewsAreApproximate ? " · preview" : ""
             if s.lanes.count == 1 && s.view == .both {
-                panels.append(("x_t" + (s.model.previewsAreApproximate ? " · preview" : ""), frame?.xt))
+                panels.append(("x_t" + xtTag, frame?.xt))
                 panels.append(("x0" + x0.tag, x0.image))
             } else if s.view == .xt {
-                panels.append((prefix + "x_t" + (s.model.previewsAreApproximate ? " · preview" : ""), frame?.xt))
+                panels.append((prefix + "x_t" + xtTag, frame?.xt))
             } else {
                 panels.append((prefix + "x0" + x0.tag, x0.image))
             }
