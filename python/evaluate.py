@@ -9,17 +9,25 @@ meant to show:
 
   real held-out           the dataset's eval split (what a perfect generator could reach)
   noise                   N(0, 1) pixel noise, N per class (chance check: overall ~ 1/15)
-  32x32                   samples at the training size (8x8 tokens)
-  48x48 VisionNTK         12x12 tokens (144 = 2.25x the 64-token context)
-  32x64 VisionNTK         8x16 tokens (height x width; 128 = 2x the context)
+  one row per size x RoPE mode   ``--sizes`` (height x width px) x ``--modes``
 
-Samples come from the reference sampler (``fit_reference.sampling``); sample i of a class uses
-seed ``--seed + i``, the same image ``fit generate --class C --seed S`` makes (batch of one, the
-official CPU noise stream). VisionNTK = custom_freqs "ntk-aware", decouple, ori_max_pe_len =
-sqrt(context_size) (8 tokens for the embedded model). Non-square samples are classified on their
-centred square crop (the training data puts the emoji there); other sizes are Lanczos-resized to
-32x32. "overall" is the mean of the 15 per-class shares (the real held-out split is unbalanced:
-person is half of it; its micro average is in the JSON).
+Modes: ``auto`` is what ``fit`` itself picks for the size (the checkpoint's ``fit_sampling``:
+plain RoPE within the trained sizes, its ``extrapolation`` setting beyond them); ``plain``,
+``ntk``, ``visionntk`` (ntk-aware, decoupled), ``visionyarn`` and ``ntkpro2`` (decoupled) force
+one, with ori_max_pe_len = sqrt(context_size).
+
+Samples come from the reference sampler (``fit_reference.sampling``) and, for latent models, the
+VAE the checkpoint carries; sample i of a class uses seed ``--seed + i``, the same image
+``fit generate --class C --seed S`` makes (batch of one, the official CPU noise stream).
+Non-square samples are classified on their centred square crop (the training data puts the
+emoji there); other sizes are Lanczos-resized to 32x32. "overall" is the mean of the 15
+per-class shares (the real held-out split is unbalanced: person is half of it; its micro
+average is in the JSON).
+
+Memorisation: each sample (at 32x32, as classified) is compared with every training glyph and
+its mirror image; "copies" is the share of samples whose nearest one is within RMS
+``COPY_RMS`` (0..1 scale), "nearest" the median distance to it. The held-out real glyphs give
+the scale: they are new emoji, and their nearest training glyph is usually a close relative.
 
 Outputs: a Markdown table (printed and written to ``--out``, default python/runs/evaluation.md),
 the numbers as JSON next to it (same name, .json), and a contact sheet of the samples per row
@@ -88,6 +96,7 @@ CLASSIFIER_RECIPE = dict(
     threads=1,                  # fixed: results do not depend on the machine's core count
 )
 
+COPY_RMS = 0.05                 # a sample this close (RMS, 0..1) to a training glyph counts as a copy
 BLANK_DEVIATION = 40            # a pixel is "inked" when some channel is < 255 - this
 BLANK_INK_SHARE = 0.05          # an image is "near-blank" when under 5 % of its pixels are inked
 
@@ -155,6 +164,21 @@ def diversity(images: np.ndarray, labels: np.ndarray) -> float:
         iu = np.triu_indices(len(xc), 1)
         vals.append(float(np.sqrt(d2[iu]).mean()))
     return float(np.mean(vals)) if vals else float("nan")
+
+
+def nearest_training_rms(images: np.ndarray, train_images: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """Per image, the RMS distance (0..1) to the nearest training glyph or its mirror image, both
+    at the classifier size."""
+    x = classifier_images(images).reshape(len(images), -1).astype(np.float32) / 255.0
+    tr = classifier_images(train_images)
+    ref = np.concatenate([tr, tr[:, :, ::-1]]).reshape(2 * len(tr), -1).astype(np.float32) / 255.0
+    ref_sq = (ref ** 2).sum(1)
+    out = np.empty(len(x), dtype=np.float64)
+    for i in range(0, len(x), chunk):
+        xi = x[i:i + chunk]
+        d2 = (xi ** 2).sum(1)[:, None] + ref_sq[None, :] - 2.0 * xi @ ref.T
+        out[i:i + chunk] = np.sqrt(np.maximum(d2.min(1), 0.0) / x.shape[1])
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -348,13 +372,15 @@ def format_table(rows: Sequence[Tuple[str, dict]], first_header: str = "images")
 
 
 def format_extra_table(rows: Sequence[Tuple[str, dict]]) -> str:
-    """Secondary table: near-blank share, diversity, sampling time."""
-    lines = ["| images | near-blank | diversity | seconds |", "|:---|---:|---:|---:|"]
+    """Secondary table: near-blank share, diversity, memorisation, sampling time."""
+    lines = ["| images | near-blank | diversity | copies | nearest | seconds |", "|:---|---:|---:|---:|---:|---:|"]
     for label, r in rows:
         blank = "–" if r.get("blank") is None else f"{100 * r['blank']:.0f} %"
         div = "–" if r.get("diversity") is None else f"{r['diversity']:.3f}"
+        copies = "–" if r.get("copies") is None else f"{100 * r['copies']:.1f} %"
+        near = "–" if r.get("nearest") is None else f"{r['nearest']:.3f}"
         sec = "–" if r.get("seconds") is None else f"{r['seconds']:.0f}"
-        lines.append(f"| {label} | {blank} | {div} | {sec} |")
+        lines.append(f"| {label} | {blank} | {div} | {copies} | {near} | {sec} |")
     return "\n".join(lines)
 
 
@@ -368,26 +394,58 @@ def checkpoint_info(path: Path) -> dict:
         meta = f.metadata() or {}
     cfg = json.loads(meta.get("fit_config", "{}"))
     training = json.loads(meta["fit_training"]) if "fit_training" in meta else {}
-    return dict(config=cfg, training=training)
+    sampling = json.loads(meta["fit_sampling"]) if "fit_sampling" in meta else {}
+    vae = json.loads(meta["vae_config"]) if "vae_config" in meta else None
+    factor = 2 ** (len(vae["block_out_channels"]) - 1) if vae else 1
+    return dict(config=cfg, training=training, sampling=sampling, vae_factor=factor)
 
 
-def vision_ntk_overrides(config: dict) -> dict:
-    """VisionNTK: ntk-aware frequencies, decoupled axes, training side sqrt(context) tokens."""
-    return dict(custom_freqs="ntk-aware", decouple=True,
-                ori_max_pe_len=int(round(math.sqrt(config["context_size"]))))
+ROPE_MODES = {
+    "plain": dict(custom_freqs="normal", decouple=False),
+    "ntk": dict(custom_freqs="ntk-aware", decouple=False),
+    "visionntk": dict(custom_freqs="ntk-aware", decouple=True),
+    "visionyarn": dict(custom_freqs="yarn", decouple=True),
+    "ntkpro2": dict(custom_freqs="ntk-aware-pro2", decouple=True),
+}
+# fit's --interpolation names of the modes (fit_sampling metadata)
+FIT_NAMES = {"plain": ("no", False), "ntk": ("dynntk", False), "visionntk": ("dynntk", True),
+             "visionyarn": ("yarn", True), "ntkpro2": ("ntkpro2", True)}
+
+
+def rope_overrides(config: dict, mode: str) -> dict:
+    """Config overrides of a RoPE mode; the trained side is sqrt(context_size) tokens."""
+    return dict(ROPE_MODES[mode], ori_max_pe_len=int(round(math.sqrt(config["context_size"]))))
+
+
+def auto_mode(info: dict, height: int, width: int) -> str:
+    """The mode ``fit`` picks for a height x width px image: the checkpoint's ``extrapolation``
+    recommendation beyond its trained sizes, else its plain recommendation."""
+    rec = info.get("sampling", {})
+    cell = info["config"]["patch_size"] * info.get("vae_factor", 1)
+    h, w = height // cell, width // cell
+    ext = rec.get("extrapolation")
+    beyond = ext is not None and (h * w > ext["trained_tokens"] or max(h, w) > ext["trained_side"])
+    chosen = ext if beyond else rec
+    name = (chosen.get("interpolation", "no"), bool(chosen.get("decouple", False)))
+    return next(m for m, n in FIT_NAMES.items() if n == name)
 
 
 @torch.no_grad()
 def generate(model, classes: Sequence[int], seeds: Sequence[int], height: int, width: int,
-             sampler: str = "euler", steps: int = 30, cfg: float = 3.0, batch: int = 64) -> np.ndarray:
+             sampler: str = "euler", steps: int = 30, cfg: float = 3.0, batch: int = 64,
+             vae=None) -> np.ndarray:
     """uint8 (N, height, width, 3) for the (class, seed) pairs; each image equals a batch-of-one
-    ``sampling.sample`` with that seed (= ``fit generate --class c --seed s``). Euler and Heun
-    run batched (rows are independent); the other samplers one image at a time."""
-    p = model.patch_size
-    if height % p or width % p:
-        raise ValueError(f"{height}x{width} is not a multiple of the patch size {p}")
-    h, w = height // p, width // p
+    ``sampling.sample`` with that seed (= ``fit generate --class c --seed s``), decoded by
+    ``vae`` for latent models. Euler and Heun run batched (rows are independent); the other
+    samplers one image at a time."""
+    cell = model.patch_size * (vae.config.upsample_factor if vae is not None else 1)
+    if height % cell or width % cell:
+        raise ValueError(f"{height}x{width} is not a multiple of {cell} px")
+    h, w = height // cell, width // cell
     assert len(classes) == len(seeds)
+
+    def pixels(x):
+        return to_uint8(vae.decode(x.float()) if vae is not None else x)
     outs = []
     if sampler in ("euler", "heun"):
         dtype = model.x_embedder.proj.weight.dtype
@@ -397,12 +455,12 @@ def generate(model, classes: Sequence[int], seeds: Sequence[int], height: int, w
             gm = S.GuidedModel(model, cls, cfg)
             x_T = torch.cat([S.NoiseStream(s).draw(model, 1, h, w) for s in sds]).to(dtype)
             x = torch.cat([x_T, x_T]) if gm.using_cfg else x_T.clone()
-            outs.append(to_uint8(loop(gm, x, steps, dtype).sample))
+            outs.append(pixels(loop(gm, x, steps, dtype).sample))
     else:
         for c, s in zip(classes, seeds):
             tr = S.sample(model, sampler, classes=[int(c)], h=h, w=w, seed=int(s), steps=steps,
                           cfg_scale=cfg)
-            outs.append(to_uint8(tr.sample))
+            outs.append(pixels(tr.sample))
     return np.concatenate(outs)
 
 
@@ -436,7 +494,7 @@ class Setting:
     label: str
     height: int
     width: int
-    ntk: bool
+    mode: str
     slug: str
 
 
@@ -446,14 +504,17 @@ def parse_hw(text: str) -> Tuple[int, int]:
     return int(a), int(b)
 
 
-def settings_for(args) -> List[Setting]:
-    h, w = parse_hw(args.train_size)
-    out = [Setting(f"{h}×{w}", h, w, False, f"{h}x{w}")]
-    for spec in (args.large_size, args.wide_size):
-        hh, ww = parse_hw(spec)
-        out.append(Setting(f"{hh}×{ww} VisionNTK", hh, ww, True, f"{hh}x{ww}-visionntk"))
-        if args.compare_plain:
-            out.append(Setting(f"{hh}×{ww} plain RoPE", hh, ww, False, f"{hh}x{ww}-plain"))
+def settings_for(args, info: dict) -> List[Setting]:
+    out = []
+    for spec in args.sizes.split(","):
+        h, w = parse_hw(spec)
+        for mode in args.modes.split(","):
+            m = auto_mode(info, h, w) if mode == "auto" else mode
+            if m not in ROPE_MODES:
+                raise SystemExit(f"unknown mode {mode!r}; modes: auto, {', '.join(ROPE_MODES)}")
+            label = f"{h}×{w} {m}" + (" (auto)" if mode == "auto" else "")
+            if all(s.label != label for s in out):
+                out.append(Setting(label, h, w, m, f"{h}x{w}-{m}"))
     return out
 
 
@@ -461,10 +522,20 @@ def settings_for(args) -> List[Setting]:
 # commands
 # ----------------------------------------------------------------------------------------------
 
-def load_models(checkpoint: Path, need_ntk: bool):
-    base = S.load_fit_checkpoint(checkpoint)
-    ntk = S.load_fit_checkpoint(checkpoint, **vision_ntk_overrides(base.config)) if need_ntk else None
-    return base, ntk
+class Models:
+    """The checkpoint's FiT per RoPE mode (built on first use) and the VAE it carries."""
+
+    def __init__(self, checkpoint: Path):
+        from fit_reference.vae import load_carried_vae
+        self.checkpoint = checkpoint
+        self.base = S.load_fit_checkpoint(checkpoint)
+        self.vae = load_carried_vae(checkpoint)
+        self._by_mode = {}
+
+    def fit(self, mode: str):
+        if mode not in self._by_mode:
+            self._by_mode[mode] = S.load_fit_checkpoint(self.checkpoint, **rope_overrides(self.base.config, mode))
+        return self._by_mode[mode]
 
 
 def describe_checkpoint(path: Path) -> str:
@@ -478,11 +549,16 @@ def run_evaluation(args, data: dict, clf, clf_info: dict, log=print) -> dict:
     results: List[Tuple[str, dict]] = []
     record: Dict[str, dict] = {}
 
+    train_x, _ = split_arrays(data, 0)
+
     def add(label, slug, images, labels, seconds=None, sheet=True):
         pred, _ = predict(clf, images)
         r = class_shares(pred, labels)
         r["blank"] = float((ink_share(images) < BLANK_INK_SHARE).mean())
         r["diversity"] = diversity(images, labels)
+        near = nearest_training_rms(images, train_x)
+        r["copies"] = float((near < COPY_RMS).mean())
+        r["nearest"] = float(np.median(near))
         r["seconds"] = seconds
         r["confusion"] = np.bincount(labels * NUM_CLASSES + pred, minlength=NUM_CLASSES ** 2) \
             .reshape(NUM_CLASSES, NUM_CLASSES).tolist()
@@ -499,18 +575,18 @@ def run_evaluation(args, data: dict, clf, clf_info: dict, log=print) -> dict:
     noise = noise_images(len(classes), SIDE, SIDE, args.seed)
     add("noise", "noise", noise, classes, sheet=False)
 
-    settings = settings_for(args)
     info = checkpoint_info(args.checkpoint)      # read with the weights (a training run may replace the file)
-    base, ntk = load_models(args.checkpoint, any(s.ntk for s in settings))
+    settings = settings_for(args, info)
+    models = Models(args.checkpoint)
     torch.set_num_threads(args.threads)
     for st in settings:
         t0 = time.time()
-        imgs = generate(ntk if st.ntk else base, classes, seeds, st.height, st.width, args.sampler,
-                        args.steps, args.cfg, args.batch)
+        imgs = generate(models.fit(st.mode), classes, seeds, st.height, st.width, args.sampler,
+                        args.steps, args.cfg, args.batch, models.vae)
         add(st.label, st.slug, imgs, classes, seconds=time.time() - t0)
 
     meta = dict(checkpoint=str(args.checkpoint), checkpoint_training=info["training"],
-                vision_ntk=vision_ntk_overrides(info["config"]),
+                trained_side=int(round(math.sqrt(info["config"]["context_size"]))),
                 sampler=args.sampler, steps=args.steps, cfg=args.cfg, per_class=args.per_class,
                 seeds=[args.seed, args.seed + args.per_class - 1], classifier=clf_info,
                 class_names=list(CLASS_NAMES), seconds=round(time.time() - t_start, 1))
@@ -533,8 +609,9 @@ def evaluation_markdown(results, meta, args) -> str:
         f"{100 * meta['classifier']['eval_accuracy']:.0f} %) assigns to the requested class. "
         f"Samples: {meta['sampler']}, {meta['steps']} steps, cfg {meta['cfg']:g}, "
         f"{meta['per_class']} per class (seeds {meta['seeds'][0]}–{meta['seeds'][1]}); sizes are "
-        f"height×width; VisionNTK = ntk-aware RoPE, decoupled, trained side "
-        f"{meta['vision_ntk']['ori_max_pe_len']} tokens. "
+        f"height×width; RoPE modes: plain, ntk (ntk-aware), visionntk (ntk-aware, decoupled), "
+        f"visionyarn, ntkpro2 (decoupled), trained side {meta['trained_side']} tokens; "
+        f"(auto) = what fit picks for the size. "
         f"Overall = mean of the class columns (chance ≈ 7 %).",
         "",
         format_table(results),
@@ -542,17 +619,18 @@ def evaluation_markdown(results, meta, args) -> str:
         format_extra_table(results),
         "",
         f"near-blank: under {100 * BLANK_INK_SHARE:.0f} % of the pixels differ from white; diversity: "
-        f"mean pairwise RMS pixel distance (0–1) within a class.",
+        f"mean pairwise RMS pixel distance (0–1) within a class; copies: share within RMS "
+        f"{COPY_RMS} of a training glyph (or its mirror); nearest: median RMS to the nearest one.",
     ]
     return "\n".join(lines) + "\n"
 
 
 def run_sweep(args, clf, log=print) -> dict:
     info = checkpoint_info(args.checkpoint)
-    base = S.load_fit_checkpoint(args.checkpoint)
+    models = Models(args.checkpoint)
     torch.set_num_threads(args.threads)
     classes, seeds = sample_plan(args.per_class, args.seed)
-    h, w = parse_hw(args.train_size)
+    h, w = parse_hw(args.sizes.split(",")[0])
     configs = []
     for sampler in args.sweep_samplers.split(","):
         for c in _floats(args.sweep_cfg):
@@ -563,7 +641,7 @@ def run_sweep(args, clf, log=print) -> dict:
     rows, record = [], {}
     for sampler, steps, cfg in configs:
         t0 = time.time()
-        imgs = generate(base, classes, seeds, h, w, sampler, steps, cfg, args.batch)
+        imgs = generate(models.base, classes, seeds, h, w, sampler, steps, cfg, args.batch, models.vae)
         sec = time.time() - t0
         pred, _ = predict(clf, imgs)
         r = class_shares(pred, classes)
@@ -619,10 +697,10 @@ def main(argv=None) -> int:
     ap.add_argument("--sampler", default="euler", choices=S.FLOW_SAMPLERS)
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--cfg", type=float, default=3.0)
-    ap.add_argument("--train-size", default="32x32", help="training size, height x width px")
-    ap.add_argument("--large-size", default="48x48", help="square extrapolation size (VisionNTK)")
-    ap.add_argument("--wide-size", default="32x64", help="non-square extrapolation size, height x width (VisionNTK)")
-    ap.add_argument("--compare-plain", action="store_true", help="also sample the extrapolation sizes without VisionNTK")
+    ap.add_argument("--sizes", default="32x32,48x48,32x64,64x32",
+                    help="sizes, height x width px, comma-separated (--sweep uses the first)")
+    ap.add_argument("--modes", default="auto",
+                    help="RoPE modes per size: auto (fit's choice), plain, ntk, visionntk, visionyarn, ntkpro2")
     ap.add_argument("--out", type=Path, default=None, help=f"Markdown output (default {DEFAULT_OUT}, with --sweep {DEFAULT_SWEEP_OUT})")
     ap.add_argument("--no-sheets", action="store_true", help="do not write the sample contact sheets")
     ap.add_argument("--sweep", action="store_true", help="compare sampler settings at the training size")

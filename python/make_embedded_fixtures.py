@@ -1,8 +1,9 @@
 """Golden trajectories of the shipped emoji model, for the Swift parity test.
 
 The PyTorch reference samples with the exported F16 weights (widened to F32, as the Swift loader
-does) and the same seeds; `Tests/FiTKitTests/EmbeddedModelParityTests.swift` checks that Swift
-makes the same images (relative error <= 1e-3 after the whole trajectory). The manifest records
+does) and the same seeds, and decodes the final latents with the VAE the file carries;
+`Tests/FiTKitTests/EmbeddedModelParityTests.swift` checks that Swift makes the same latents and
+the same images (relative error <= 1e-3 after the whole trajectory and the decode). The manifest records
 the SHA-256 of the model file, so a re-exported model without new fixtures fails loudly.
 
 Usage: .venv/bin/python python/make_embedded_fixtures.py
@@ -22,16 +23,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "python"))
 
 from fit_reference.sampling import load_fit_checkpoint, sample  # noqa: E402
+from fit_reference.vae import load_carried_vae  # noqa: E402
 
 MODEL = ROOT / "Sources/FiTTUI/Resources/fit-emoji.safetensors"
 OUT = ROOT / "Tests/FiTKitTests/Fixtures/embedded"
 
-# (case, sampler, steps, cfg, seed, class, (h, w) tokens, rope overrides)
+# (case, sampler, steps, cfg, seed, class, (h, w) latent cells = tokens (patch 1), rope overrides);
+# images are 4x larger (the VAE's factor)
 CASES = [
     ("euler-32x32", "euler", 8, 3.0, 1, 0, (8, 8), {}),
-    ("heun-24x40", "heun", 4, 2.0, 2, 1, (6, 10), {}),
-    ("euler-48x48-visionntk", "euler", 6, 3.0, 3, 11, (12, 12),
-     {"custom_freqs": "ntk-aware", "decouple": True, "ori_max_pe_len": 8}),
+    ("heun-40x24", "heun", 4, 2.0, 2, 1, (6, 10), {}),
+    ("euler-64x64-visionntk", "euler", 6, 3.0, 3, 11, (16, 16),
+     {"custom_freqs": "ntk-aware", "decouple": True, "ori_max_pe_len": 12}),
 ]
 
 
@@ -54,14 +57,17 @@ def main() -> None:
     data = MODEL.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     manifest = []
+    vae = load_carried_vae(MODEL)
     for case, sampler, steps, cfg, seed, cls, (h, w), rope in CASES:
         model = load_fit_checkpoint(MODEL, dtype=torch.float32, **rope)
         traj = sample(model, sampler, classes=[cls], h=h, w=w, seed=seed, steps=steps, cfg_scale=cfg)
-        save_file({"x_T": traj.x_T.float().contiguous(), "sample": traj.sample.float().contiguous()},
-                  str(OUT / f"{case}.safetensors"))
+        with torch.no_grad():
+            image = vae.decode(traj.sample.float())
+        save_file({"x_T": traj.x_T.float().contiguous(), "sample": traj.sample.float().contiguous(),
+                   "image": image.contiguous()}, str(OUT / f"{case}.safetensors"))
         interpolation = {"ntk-aware": "dynntk"}.get(rope.get("custom_freqs"), "no")
         manifest.append({"case": case, "sampler": sampler, "steps": steps, "cfg": cfg, "seed": seed, "class": cls,
-                         "height": h * 4, "width": w * 4, "interpolation": interpolation,
+                         "height": h, "width": w, "interpolation": interpolation,
                          "decouple": rope.get("decouple", False), "ori_max_pe_len": rope.get("ori_max_pe_len"),
                          "file": f"{case}.safetensors"})
         print(case, "done")

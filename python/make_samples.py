@@ -6,10 +6,11 @@ cell can be remade with ``fit generate --from`` on the PNG kept under ``--keep``
 composes the sheets and scales them up with nearest neighbour (``--scale``, default 4):
 
   classes.png        one row per class, --seeds columns (seeds --seed, --seed+1, ...)
-  aspect-ratios.png  the same class + seed at several sizes (WxH, fit's convention); sizes with
-                     more tokens than the model's context use VisionNTK (dynntk + --decouple)
-  extrapolation.png  48x48, 64x64 and 64x32 with --interpolation no | dynntk | yarn | ntkpro2,
-                     with and without --decouple (it only matters for non-square sizes)
+  aspect-ratios.png  the same class + seed at several sizes (WxH, fit's convention), with the
+                     RoPE setting fit picks itself (the model's advice); * marks sizes beyond the
+                     trained ones, where that is its extrapolation setting
+  extrapolation.png  64x64, 80x40 and 96x32 (beyond the trained sizes) with --interpolation
+                     no | dynntk | yarn | ntkpro2, with and without --decouple
   trajectory.png     one generation's x_t (top) and x0 prediction (bottom) at evenly spaced
                      steps, from ``fit generate --trajectory DIR`` (``--fit-sheet``: copy fit's own
                      ``--sheet`` instead)
@@ -44,9 +45,9 @@ ROOT = PY.parent
 CLASS_NAMES = ("smiley", "heart", "person", "hand", "animal", "plant", "food", "vehicle", "building",
                "sky-weather", "clock", "flag", "symbol", "object", "activity")
 
-ASPECT_SIZES = ("32x32", "24x40", "40x24", "20x48", "48x20", "16x32", "32x16", "32x64", "64x32")
+ASPECT_SIZES = ("32x32", "40x24", "24x40", "48x48", "64x32", "32x64", "64x64", "80x40")
 ASPECT_CLASSES = ("smiley", "animal", "vehicle", "building", "food")
-EXTRAP_SIZES = ("48x48", "64x64", "64x32")
+EXTRAP_SIZES = ("64x64", "80x40", "96x32")
 EXTRAP_CLASSES = ("smiley", "animal")
 EXTRAP_ROWS: Tuple[Tuple[str, bool], ...] = (
     ("no", False), ("dynntk", False), ("dynntk", True), ("yarn", False), ("yarn", True),
@@ -195,22 +196,27 @@ def sheet_classes(fit: Fit, out_dir: Path, classes: Sequence[str], seeds: int, s
     return out_dir / "classes.png"
 
 
-def needs_extrapolation(size: str, context: int, patch: int) -> bool:
+def beyond_training(size: str, advice: dict) -> bool:
+    """Whether fit uses the model's extrapolation setting for a WxH size (``fit_sampling``:
+    more than trained_tokens tokens, or a side longer than trained_side tokens)."""
+    ext = advice.get("extrapolation")
+    if not ext:
+        return False
     w, h = parse_size(size)
-    return (w // patch) * (h // patch) > context
+    cell = advice["pixels_per_token"]
+    return (w // cell) * (h // cell) > ext["trained_tokens"] or max(w, h) // cell > ext["trained_side"]
 
 
 def sheet_aspect(fit: Fit, out_dir: Path, classes: Sequence[str], sizes: Sequence[str], seed: int,
-                 scale: int, labels: bool, context: int, patch: int):
+                 scale: int, labels: bool, advice: dict):
     rows = []
     for cls in classes:
         row = []
         for size in sizes:
-            extra = ["--interpolation", "dynntk", "--decouple"] if needs_extrapolation(size, context, patch) else []
-            [p] = fit.generate(fit.work / "aspect" / f"{cls}-{size}.png", cls, seed, size, extra=extra)
+            [p] = fit.generate(fit.work / "aspect" / f"{cls}-{size}.png", cls, seed, size)
             row.append(load_rgb(p))
         rows.append(row)
-    cols = [s + ("*" if needs_extrapolation(s, context, patch) else "") for s in sizes]
+    cols = [s + ("*" if beyond_training(s, advice) else "") for s in sizes]
     sheet = compose(rows, scale, row_labels=list(classes) if labels else None,
                     col_labels=cols if labels else None)
     sheet.save(out_dir / "aspect-ratios.png")
@@ -285,17 +291,19 @@ def sheet_trajectory(fit: Fit, out_dir: Path, cls: str, seed: int, size: str, fr
 # main
 # ----------------------------------------------------------------------------------------------
 
-def model_geometry(model: Optional[Path]) -> Tuple[int, int]:
-    """(context_size, patch_size) of the checkpoint (defaults of the embedded model: 64, 4)."""
-    if model is None:
-        return 64, 4
-    try:
-        from safetensors import safe_open
-        with safe_open(str(model), framework="np") as f:
-            cfg = json.loads((f.metadata() or {}).get("fit_config", "{}"))
-        return int(cfg.get("context_size", 64)), int(cfg.get("patch_size", 4))
-    except Exception:  # noqa: BLE001 - geometry only decides which sizes get VisionNTK
-        return 64, 4
+EMBEDDED = ROOT / "Sources" / "FiTTUI" / "Resources" / "fit-emoji.safetensors"
+
+
+def model_advice(model: Optional[Path]) -> dict:
+    """The checkpoint's ``fit_sampling`` advice plus ``pixels_per_token`` (patch x VAE factor);
+    only used to mark the sizes beyond the trained ones."""
+    from safetensors import safe_open
+    with safe_open(str(model or EMBEDDED), framework="np") as f:
+        meta = f.metadata() or {}
+    cfg = json.loads(meta.get("fit_config", "{}"))
+    vae = json.loads(meta["vae_config"]) if "vae_config" in meta else None
+    factor = 2 ** (len(vae["block_out_channels"]) - 1) if vae else (8 if cfg.get("in_channels") == 4 else 1)
+    return dict(json.loads(meta.get("fit_sampling", "{}")), pixels_per_token=int(cfg.get("patch_size", 1)) * factor)
 
 
 def _list(s: str) -> List[str]:
@@ -355,13 +363,13 @@ def main(argv=None) -> int:
         seeds = min(seeds, 2)
         classes = classes[:4]
         aspect_classes = aspect_classes[:2]
-        aspect_sizes = [s for s in aspect_sizes if s in ("32x32", "24x40", "48x20", "32x64")] or aspect_sizes[:3]
+        aspect_sizes = [s for s in aspect_sizes if s in ("32x32", "24x40", "32x64", "64x64")] or aspect_sizes[:3]
         extrap_classes = extrap_classes[:1]
         extrap_sizes = extrap_sizes[:2]
         extrap_rows = (("no", False), ("dynntk", True), ("yarn", True), ("ntkpro2", True))
     labels = not args.no_labels
     only = set(_list(args.only))
-    context, patch = model_geometry(args.model)
+    advice = model_advice(args.model)
     aspect_seed = args.seed if args.aspect_seed is None else args.aspect_seed
     traj_seed = args.seed if args.trajectory_seed is None else args.trajectory_seed
 
@@ -381,7 +389,7 @@ def main(argv=None) -> int:
             ("classes", lambda: sheet_classes(fit, out_dir, classes, seeds, args.seed, args.size,
                                               args.scale, labels)),
             ("aspect", lambda: sheet_aspect(fit, out_dir, aspect_classes, aspect_sizes, aspect_seed,
-                                            args.scale, labels, context, patch)),
+                                            args.scale, labels, advice)),
             ("extrapolation", lambda: sheet_extrapolation(fit, out_dir, extrap_classes, extrap_sizes,
                                                           extrap_rows, args.seed, args.scale, labels)),
             ("trajectory", lambda: sheet_trajectory(fit, out_dir, args.trajectory_class, traj_seed,

@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
-"""Train FiT Explorer's embedded emoji model: a small FiTv2-style FiT in pixel space.
+"""Train FiT Explorer's embedded emoji model: a small FiTv2-style FiT on the latents of its own VAE.
 
 Recipe (JSON, e.g. python/recipes/embedded.json): model config with the official constructor
 parameter names, optimizer, LR schedule, resolution stages, EMA, seed, steps and intervals.
 
 Training follows FiTv2 (fit-model.md sections 4.2 and 6):
-  * rectified flow: x_t = t*x1 + (1-t)*x0 (x1 = image in [-1,1], x0 = noise, t=0 noise, t=1 data),
+  * latent space, like the official models: the recipe's ``data.vae`` (python/train_vae.py, a
+    small AutoencoderKL with downsampling factor 4) encodes every training view once (posterior
+    mean x scaling factor); the FiT learns those latents;
+  * rectified flow: x_t = t*x1 + (1-t)*x0 (x1 = scaled latent, x0 = noise, t=0 noise, t=1 data),
     target u = x1 - x0, t = sigmoid(N(0,1)) (logit-normal); class dropout for guidance;
-  * flexible resolution: each sample of a batch gets its own size/aspect ratio (resize + pad/crop
-    of the art), one image per sequence, tokens padded to the batch's longest sequence (<= the
-    context size) with grid 0 and mask 0; loss = masked MSE x N/N_valid per sample;
-  * progressive resolution: stages with their own sizes and batch size;
+  * flexible resolution: sizes and aspect ratios from the stage's list (resize + pad/crop of the
+    art, optionally mirrored); each batch is one size (bucketed, so no token is padding) with as
+    many images as fit the stage's token budget; loss = masked MSE x N/N_valid per sample;
+  * stages with their own sizes and token budget;
   * EMA with warm-up: decay_k = min(ema_decay, (1+k)/(10+k)).
-bf16 autocast on CUDA, fp32 on CPU (torch threads: --threads, default 2).
+bf16 autocast on CUDA and on CPUs with native bf16 (avx512_bf16 / AMX: about 1.75x the fp32 step
+rate here), else fp32 (torch threads: --threads, default 2).
 
 Run directory python/runs/<name>/ (git-ignored):
   model.safetensors, model_ema.safetensors   raw / EMA weights (F32) with metadata fit_config,
@@ -23,6 +27,8 @@ Run directory python/runs/<name>/ (git-ignored):
 Usage:
   .venv/bin/python python/train.py --recipe python/recipes/embedded.json          # new run
   .venv/bin/python python/train.py --recipe python/recipes/embedded.json --resume # continue
+  .venv/bin/python python/train.py --init Sources/FiTTUI/Resources/fit-emoji.safetensors
+                                   # new run that starts from the shipped (committed) weights
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from fit_reference import rope as rope_mod  # noqa: E402
 from fit_reference.model import CONFIG_KEYS  # noqa: E402
 
 RUNS = PY / "runs"
+VAE_FACTOR = 4   # pixels per latent cell of the embedded VAE (python/train_vae.py)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -69,18 +76,22 @@ def validate_recipe(r: dict) -> None:
     unknown = set(m) - set(CONFIG_KEYS)
     if unknown:
         raise ValueError(f"recipe model has unknown keys {sorted(unknown)}")
-    p = m["patch_size"]
+    cell = m["patch_size"] * VAE_FACTOR
     stages = r["stages"]
     if stages[0]["start"] != 0:
         raise ValueError("the first stage must start at step 0")
     for st in stages:
         for h, w, _ in st["sizes"]:
-            if h % p or w % p:
-                raise ValueError(f"size {h}x{w} is not a multiple of the patch size {p}")
-            if (h // p) * (w // p) > m["context_size"]:
+            if h % cell or w % cell:
+                raise ValueError(f"size {h}x{w} is not a multiple of {cell} px (patch x VAE factor)")
+            if (h // cell) * (w // cell) > m["context_size"]:
                 raise ValueError(f"size {h}x{w} has more tokens than context_size {m['context_size']}")
+            if (h // cell) * (w // cell) > st["tokens"]:
+                raise ValueError(f"size {h}x{w} does not fit the stage's token budget {st['tokens']}")
     if m["num_classes"] != len(ED.CLASS_NAMES):
         raise ValueError(f"num_classes must be {len(ED.CLASS_NAMES)}")
+    if m["in_channels"] != 4:
+        raise ValueError("in_channels must be the VAE's 4 latent channels")
 
 
 def stage_at(recipe: dict, step: int) -> Tuple[int, dict]:
@@ -151,40 +162,62 @@ def count_params(model: nn.Module) -> int:
 # data: flexible-resolution batches
 # ----------------------------------------------------------------------------------------------
 
-class EmojiBatches:
-    """Draws class-balanced, flexible-size batches from the cached emoji images."""
+class LatentViews:
+    """Class-balanced, flexible-size batches of VAE latents of the emoji glyphs.
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, class_balance: float = 0.0):
+    A view is the art of one size on a white canvas of (height, width) px: fitted (the shorter
+    side) or, with ``crop``, larger and centre-cropped; optionally mirrored (never for the classes
+    in ``no_flip``, whose glyphs hold text or digits). Each view of every glyph is encoded once
+    and cached: (N, latent_h, latent_w, C) float32.
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, vae, scaling: float,
+                 class_balance: float = 0.0, no_flip: Sequence[str] = ()):
         self.images = images
         self.labels = labels.astype(np.int64)
+        self.vae, self.scaling = vae, scaling
         counts = np.bincount(self.labels, minlength=len(ED.CLASS_NAMES)).astype(np.float64)
         # sample weight ~ n_c^(-class_balance): 0 = uniform over images, 1 = uniform over classes
         w = counts[self.labels] ** (-float(class_balance))
         self.weights = w / w.sum()
-        self._cache: Dict[int, np.ndarray] = {}
+        self.flippable = ~np.isin(self.labels, [ED.class_index(c) for c in no_flip])
+        self._art: Dict[int, np.ndarray] = {}
+        self._latents: Dict[Tuple[int, int, bool, bool], torch.Tensor] = {}
 
     def art(self, side: int) -> np.ndarray:
-        if side not in self._cache:
-            self._cache[side] = ED.resize_images(self.images, side)
-        return self._cache[side]
+        if side not in self._art:
+            self._art[side] = ED.resize_images(self.images, side)
+        return self._art[side]
 
-    def canvas(self, i: int, height: int, width: int, crop: bool) -> np.ndarray:
-        side = ED.art_side(height, width, crop)
-        return ED.place_center(self.art(side)[i], height, width, fill=255)
+    def canvases(self, height: int, width: int, crop: bool, flip: bool) -> np.ndarray:
+        """(N, height, width, 3) uint8 views of every glyph."""
+        art = self.art(ED.art_side(height, width, crop))
+        if flip:
+            art = art[:, :, ::-1]
+        return np.stack([ED.place_center(a, height, width, fill=255) for a in art])
 
-    def sample(self, rng: np.random.Generator, stage: dict, batch: int):
-        """(list of (H, W, 3) float32 images in [-1, 1], labels (B,) int64)."""
-        idx = rng.choice(len(self.labels), size=batch, p=self.weights)
+    def latents(self, height: int, width: int, crop: bool = False, flip: bool = False) -> torch.Tensor:
+        key = (height, width, crop and height != width, flip)
+        if key not in self._latents:
+            import train_vae
+            pix = torch.from_numpy(self.canvases(*key)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=native_bf16()):
+                z = train_vae.encode(self.vae, pix, self.scaling)
+            self._latents[key] = z.float().permute(0, 2, 3, 1).contiguous()
+        return self._latents[key]
+
+    def sample(self, rng: np.random.Generator, stage: dict):
+        """One size for the whole batch, as many images as the token budget allows:
+        (list of (h, w, C) latents, labels (B,) int64)."""
         sizes = stage["sizes"]
         probs = np.array([s[2] for s in sizes], dtype=np.float64)
-        which = rng.choice(len(sizes), size=batch, p=probs / probs.sum())
+        h, w = sizes[rng.choice(len(sizes), p=probs / probs.sum())][:2]
+        batch = max(1, stage["tokens"] // ((h // VAE_FACTOR) * (w // VAE_FACTOR)))
+        idx = rng.choice(len(self.labels), size=batch, p=self.weights)
         crop = rng.random(batch) < stage.get("crop_prob", 0.0)
-        imgs = []
-        for b in range(batch):
-            h, w = sizes[which[b]][:2]
-            c = bool(crop[b]) and h != w
-            imgs.append(self.canvas(int(idx[b]), h, w, c).astype(np.float32) / 127.5 - 1.0)
-        return imgs, torch.from_numpy(self.labels[idx])
+        flip = (rng.random(batch) < stage.get("flip_prob", 0.0)) & self.flippable[idx]
+        views = [self.latents(h, w, bool(c), bool(f))[i] for i, c, f in zip(idx, crop, flip)]
+        return [v.numpy() for v in views], torch.from_numpy(self.labels[idx])
 
 
 def pack(images: Sequence[np.ndarray], patch: int, context: int):
@@ -244,9 +277,10 @@ def flow_inputs(x1: torch.Tensor, mask: torch.Tensor, gen: Optional[torch.Genera
 def euler_sample(model: FiT, y: torch.Tensor, height: int, width: int, steps: int = 20,
                  cfg: float = 1.5, gen: Optional[torch.Generator] = None,
                  device: torch.device = torch.device("cpu")) -> torch.Tensor:
-    """Euler on t = 0 -> 1 (t = 1 is data); returns (B, 3, H, W) in [-1, 1] (clamped)."""
+    """Euler on t = 0 -> 1 (t = 1 is data); returns latents (B, C, H/4, W/4) for a height x width
+    pixel image."""
     p = model.patch_size
-    h, w = height // p, width // p
+    h, w = height // (p * VAE_FACTOR), width // (p * VAE_FACTOR)
     B, N = y.shape[0], h * w
     K = model.in_channels * p * p
     x = torch.randn(B, N, K, generator=gen).to(device)
@@ -265,7 +299,7 @@ def euler_sample(model: FiT, y: torch.Tensor, height: int, width: int, steps: in
         else:
             v = model(x, t, y, grid, None, pe_hw=(h, w)).float()
         x = x + v * dt
-    return tokens_to_image(x.cpu(), h, w, p).clamp(-1.0, 1.0)
+    return tokens_to_image(x.cpu(), h, w, p)
 
 
 def to_uint8(img: torch.Tensor) -> np.ndarray:
@@ -274,7 +308,7 @@ def to_uint8(img: torch.Tensor) -> np.ndarray:
 
 
 def sample_grid(models: List[Tuple[str, FiT]], sizes: Sequence[Tuple[int, int]], steps: int,
-                cfg: float, seed: int, device, scale: int = 2) -> np.ndarray:
+                cfg: float, seed: int, device, vae, scaling: float, scale: int = 2) -> np.ndarray:
     """Rows = the 15 classes; columns = (model, size) pairs, plus a second seed for the first
     model at the first size. Each cell is centred in a white (maxH+4, maxW+4) box."""
     C = len(ED.CLASS_NAMES)
@@ -287,7 +321,9 @@ def sample_grid(models: List[Tuple[str, FiT]], sizes: Sequence[Tuple[int, int]],
             seeds = [seed, seed + 1] if (mi == 0 and si == 0) else [seed]
             for s in seeds:
                 g = torch.Generator().manual_seed(s * 1000 + h * 10 + w)
-                cols.append(euler_sample(m, y, h, w, steps, cfg, g, device))
+                import train_vae
+                z = euler_sample(m, y, h, w, steps, cfg, g, device)
+                cols.append(train_vae.decode(vae, z, scaling).clamp(-1.0, 1.0))
     Hc = max(h for h, _ in sizes) + 4
     Wc = max(w for _, w in sizes) + 4
     sheet = np.full((C * Hc, len(cols) * Wc, 3), 255, dtype=np.uint8)
@@ -324,7 +360,7 @@ def save_weights(model: FiT, path: Path, step: int, weights: str, recipe: dict,
     sd = {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
     training = {"step": step, "weights": weights, "recipe": recipe.get("name", ""),
                 "ema_decay": recipe["ema"]["decay"] if weights == "ema" else None,
-                "objective": "rectified-flow velocity, t=0 noise, t=1 data, pixels in [-1,1]"}
+                "objective": "rectified-flow velocity, t=0 noise, t=1 data, VAE latents x scaling factor"}
     if extra:
         training.update(extra)
     meta = {"fit_config": json.dumps(model.config), "class_names": json.dumps(list(ED.CLASS_NAMES)),
@@ -334,9 +370,16 @@ def save_weights(model: FiT, path: Path, step: int, weights: str, recipe: dict,
 
 
 def load_weights(model: FiT, path: Path) -> None:
+    """The FiT tensors of ``path`` (a VAE carried under ``vae.`` is skipped), strictly."""
     from safetensors.torch import load_file
     sd = load_file(str(path))
-    model.load_state_dict({k: v.to(next(model.parameters()).dtype) for k, v in sd.items()}, strict=True)
+    model.load_state_dict({k: v.to(next(model.parameters()).dtype) for k, v in sd.items()
+                           if not k.startswith("vae.")}, strict=True)
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -347,14 +390,14 @@ EVAL_T = (0.2176, 0.3716, 0.5, 0.6284, 0.7824)  # sigmoid of the N(0,1) deciles 
 
 
 @torch.no_grad()
-def eval_loss(model: FiT, batches: EmojiBatches, hw: Tuple[int, int], device, autocast,
+def eval_loss(model: FiT, batches: LatentViews, hw: Tuple[int, int], device, autocast,
               chunk: int = 128, seed: int = 1234) -> float:
     if batches is None or len(batches.labels) == 0:
         return float("nan")
     was = model.training
     model.eval()
     h, w = hw
-    imgs = [batches.canvas(i, h, w, False).astype(np.float32) / 127.5 - 1.0 for i in range(len(batches.labels))]
+    imgs = list(batches.latents(h, w).numpy())
     x1, grid, mask, _ = pack(imgs, model.patch_size, model.context_size)
     y = torch.from_numpy(batches.labels)
     g = torch.Generator().manual_seed(seed)
@@ -381,9 +424,20 @@ class Stop(Exception):
     pass
 
 
+def native_bf16() -> bool:
+    """Whether this CPU multiplies bf16 natively (avx512_bf16 or AMX), where autocast pays."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
 def make_autocast(device: torch.device):
     if device.type == "cuda":
         return lambda: torch.autocast("cuda", dtype=torch.bfloat16)
+    if native_bf16():
+        return lambda: torch.autocast("cpu", dtype=torch.bfloat16)
     import contextlib
     return contextlib.nullcontext
 
@@ -404,8 +458,10 @@ def restore_rng(st: dict, np_rng: np.random.Generator, device) -> None:
 
 def train(recipe: dict, run_dir: Path, resume: bool = False, fresh: bool = False,
           device_name: str = "auto", threads: int = 2, data_path: Optional[Path] = None,
-          max_minutes: Optional[float] = None, log=print) -> dict:
-    """Run (or continue) a training run; returns a summary dict."""
+          max_minutes: Optional[float] = None, vae_path: Optional[Path] = None,
+          init: Optional[Path] = None, log=print) -> dict:
+    """Run (or continue) a training run; returns a summary dict. ``init`` starts a new run from
+    the FiT weights of a file (raw and EMA alike; e.g. the shipped model)."""
     if device_name == "auto":
         device_name = "cuda" if torch.cuda.is_available() else "cpu"
     device = torch.device(device_name)
@@ -434,10 +490,17 @@ def train(recipe: dict, run_dir: Path, resume: bool = False, fresh: bool = False
     limit = recipe["data"].get("limit")
     tr_idx = np.nonzero(train_sel)[0][:limit] if limit else np.nonzero(train_sel)[0]
     ev_idx = np.nonzero(eval_sel)[0][:limit] if limit else np.nonzero(eval_sel)[0]
-    batches = EmojiBatches(data["images"][tr_idx], data["labels"][tr_idx],
-                           recipe["data"].get("class_balance", 0.0))
-    eval_batches = EmojiBatches(data["images"][ev_idx], data["labels"][ev_idx]) if len(ev_idx) else None
+    import train_vae
+    vae_file = vae_path or (PY / recipe["data"]["vae"])
+    if not Path(vae_file).exists():
+        raise SystemExit(f"{vae_file} does not exist: train the VAE first (python/train_vae.py)")
+    vae, vae_config = train_vae.load_vae(Path(vae_file))
+    scaling = float(vae_config["scaling_factor"])
+    batches = LatentViews(data["images"][tr_idx], data["labels"][tr_idx], vae, scaling,
+                          recipe["data"].get("class_balance", 0.0), recipe["data"].get("no_flip", ()))
+    eval_batches = LatentViews(data["images"][ev_idx], data["labels"][ev_idx], vae, scaling) if len(ev_idx) else None
     info = json.loads(str(data["info"]))
+    info["vae_sha256"] = file_sha256(Path(vae_file))
 
     # model, EMA, optimizer
     seed = int(recipe["seed"])
@@ -446,6 +509,9 @@ def train(recipe: dict, run_dir: Path, resume: bool = False, fresh: bool = False
     model = FiT(**recipe["model"])
     initialize_weights(model)
     model.to(device).train()
+    if init is not None and not resuming:
+        load_weights(model, init)
+        log(f"initialised from {init}")
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
@@ -483,7 +549,8 @@ def train(recipe: dict, run_dir: Path, resume: bool = False, fresh: bool = False
         if saved_at["step"] == step:
             return
         saved_at["step"] = step
-        save_weights(model, run_dir / "model.safetensors", step, "raw", recipe, {"dataset": info.get("font_sha256", "")[:16]})
+        save_weights(model, run_dir / "model.safetensors", step, "raw", recipe,
+                     {"dataset": info.get("font_sha256", "")[:16], "vae_sha256": info["vae_sha256"][:16]})
         save_weights(ema, run_dir / "model_ema.safetensors", step, "ema", recipe)
         st = {"step": step, "optimizer": opt.state_dict(), "rng": rng_state(np_rng, device),
               "elapsed": elapsed0 + (time.time() - t_start)}
@@ -495,7 +562,7 @@ def train(recipe: dict, run_dir: Path, resume: bool = False, fresh: bool = False
         sizes = [tuple(s[:2]) for s in stg["sizes"]][: iv.get("sample_sizes", 3)]
         sm = recipe["sampling"]
         model.eval()
-        sheet = sample_grid([("ema", ema), ("raw", model)], sizes, sm["steps"], sm["cfg"], seed, device)
+        sheet = sample_grid([("ema", ema), ("raw", model)], sizes, sm["steps"], sm["cfg"], seed, device, vae, scaling)
         path = run_dir / "samples" / f"step-{step:06d}.png"
         save_png(sheet, path)
         model.train()
@@ -510,13 +577,13 @@ def train(recipe: dict, run_dir: Path, resume: bool = False, fresh: bool = False
         while step < total:
             si, stg = stage_at(recipe, step)
             if si != cur_stage:
-                log(f"step {step}: stage {si} batch {stg['batch']} sizes "
+                log(f"step {step}: stage {si} tokens {stg['tokens']} sizes "
                     f"{[f'{h}x{w}' for h, w, _ in stg['sizes']]}")
                 cur_stage = si
             lr = lr_at(recipe, step)
             for g in opt.param_groups:
                 g["lr"] = lr
-            imgs, y = batches.sample(np_rng, stg, int(stg["batch"]))
+            imgs, y = batches.sample(np_rng, stg)
             x1, grid, mask, size = pack(imgs, model.patch_size, model.context_size)
             xt, t, u = flow_inputs(x1, mask)
             xt, t, u, y = xt.to(device), t.to(device), u.to(device), y.to(device)
@@ -601,6 +668,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     ap.add_argument("--data", type=Path, help="dataset cache (default: the recipe's data.path)")
     ap.add_argument("--max-minutes", type=float, help="checkpoint and stop after this many minutes")
+    ap.add_argument("--vae", type=Path, help="the VAE (default: the recipe's data.vae)")
+    ap.add_argument("--init", type=Path, help="start a new run from these FiT weights (e.g. the shipped model)")
     args = ap.parse_args(argv)
     recipe = load_recipe(args.recipe)
     if args.steps:
@@ -612,7 +681,7 @@ def main(argv=None) -> int:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
     summary = train(recipe, args.runs / name, resume=args.resume, fresh=args.fresh,
                     device_name=args.device, threads=args.threads, data_path=args.data,
-                    max_minutes=args.max_minutes, log=log)
+                    max_minutes=args.max_minutes, vae_path=args.vae, init=args.init, log=log)
     log(f"done: step {summary['step']} in {(time.time() - t0) / 60:.1f} min")
     return 0
 

@@ -123,3 +123,42 @@ extension LatentModelTests {
         #expect(sheet.width == 4 * 64 + 5 * 2 && sheet.height == 2 * 32 + 3 * 2)
     }
 }
+
+extension LatentModelTests {
+    /// A model file that carries its VAE (`vae.*` tensors, `vae_config` metadata), as the embedded
+    /// model does: no flag is needed, and it decodes exactly as the same VAE given as a file.
+    func carryingModel(withConfiguration: Bool = true) throws -> String {
+        let fit = try SafetensorsFile(path: model), decoder = try SafetensorsFile(path: vae)
+        var tensors: [(String, SafetensorsWriter.Value)] = try fit.names.map { ($0, .float32(try fit.tensor($0))) }
+        tensors += try decoder.names.map { ("vae.\($0)", .float32(try decoder.tensor($0))) }
+        var metadata = fit.metadata
+        if withConfiguration { metadata["vae_config"] = decoder.metadata["vae_config"] }
+        let path = cli.scratch(withConfiguration ? "carrying.safetensors" : "carrying-bare.safetensors")
+        try SafetensorsWriter.write(tensors, metadata: metadata, to: path)
+        return path
+    }
+
+    @Test func aModelCarryingItsVAENeedsNoFlag() throws {
+        let carrying = try carryingModel()
+        let checkpoint = try ModelCheckpoint(path: carrying)
+        #expect(checkpoint.carriedVAE?.source == .carried)
+        #expect(try checkpoint.makeModel().configuration == (try ModelCheckpoint(path: model).configuration))
+        let a = cli.scratch("carried.png"), b = cli.scratch("given.png")
+        let r = try cli.fit(["generate", "--model", carrying, "--class", "1", "--steps", "3", "--seed", "5", "--size", "64x32",
+                             "--out", a], environment: ["FIT_VAE": cli.scratch("nowhere.safetensors")])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try cli.fit(["generate", "--model", model, "--vae", vae, "--class", "1", "--steps", "3", "--seed", "5",
+                             "--size", "64x32", "--out", b], environment: [:]).status == 0)
+        #expect(try PNGFile.read(a).image == (try PNGFile.read(b).image))
+        // --vae still wins over the carried one.
+        let missing = cli.scratch("missing-vae.safetensors")
+        cli.expectBadInput(try cli.fit(["generate", "--model", carrying, "--vae", missing, "--class", "1", "--steps", "2",
+                                        "--out", cli.scratch("c.png")], environment: [:]), mentions: "no such file")
+    }
+
+    @Test func carriedVAETensorsWithoutAConfigurationAreRefused() throws {
+        let bare = try carryingModel(withConfiguration: false)
+        cli.expectBadInput(try cli.fit(["generate", "--model", bare, "--class", "1", "--steps", "2", "--out", cli.scratch("d.png")],
+                                       environment: [:]), mentions: "vae_config")
+    }
+}

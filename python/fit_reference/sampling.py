@@ -46,7 +46,8 @@ DOPRI5_RTOL = 1e-3
 
 
 def load_fit_checkpoint(path, dtype=torch.float32, **overrides) -> FiT:
-    """FiT from a safetensors file with ``fit_config`` metadata, cast to ``dtype``, eval mode."""
+    """FiT from a safetensors file with ``fit_config`` metadata, cast to ``dtype``, eval mode.
+    A VAE the file carries (``vae.*``, see ``vae.load_carried_vae``) is not part of the FiT."""
     from safetensors import safe_open
     from safetensors.torch import load_file
 
@@ -54,7 +55,7 @@ def load_fit_checkpoint(path, dtype=torch.float32, **overrides) -> FiT:
         cfg = json.loads(f.metadata()["fit_config"])
     cfg.update(overrides)
     model = FiT(**cfg).to(dtype)
-    sd = {k: v.to(dtype) for k, v in load_file(str(path)).items()}
+    sd = {k: v.to(dtype) for k, v in load_file(str(path)).items() if not k.startswith("vae.")}
     model.load_state_dict(sd, strict=True)
     return model.eval()
 

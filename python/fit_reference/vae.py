@@ -444,6 +444,27 @@ def load_vae(path: Union[str, Path], dtype: torch.dtype = torch.float32,
     return model.eval()
 
 
+CARRIED_PREFIX = "vae."
+
+
+def load_carried_vae(path: Union[str, Path], dtype: torch.dtype = torch.float32) -> Optional[VAEDecoder]:
+    """The VAE decoder a FiT checkpoint carries (tensors under ``vae.``, config in the metadata
+    key ``vae_config``), as FiT Explorer's embedded model does; None if it carries none."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata() or {}
+        names = [k for k in f.keys() if k.startswith(CARRIED_PREFIX)]
+        if not names:
+            return None
+        if "vae_config" not in meta:
+            raise VAEConfigError(f"{path} carries vae.* tensors but no vae_config metadata")
+        sd = {k[len(CARRIED_PREFIX):]: f.get_tensor(k) for k in names}
+    model = VAEDecoder(VAEConfig.from_json(meta["vae_config"])).to(dtype)
+    model.load_diffusers_state_dict(sd)
+    return model.eval()
+
+
 # ----------------------------------------------------------------------------------------------
 # FLOP count
 # ----------------------------------------------------------------------------------------------

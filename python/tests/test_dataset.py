@@ -197,8 +197,9 @@ def test_padding_does_not_change_valid_outputs():
     T.initialize_weights(model)
     for p in model.parameters():                # adaLN-Zero makes everything 0: randomise
         p.data.normal_(0, 0.2)
-    imgs = _imgs()
-    x, grid, mask, size = T.pack(imgs, 4, 64)
+    g = np.random.default_rng(0)
+    latents = [g.normal(size=(h, w, 4)).astype(np.float32) for h, w in [(8, 8), (6, 10), (4, 8)]]
+    x, grid, mask, size = T.pack(latents, 1, 144)
     t = torch.tensor([0.3, 0.6, 0.9])
     y = torch.tensor([0, 5, 14])
     with torch.no_grad():
@@ -214,12 +215,26 @@ def test_recipe_is_valid_and_small():
     r = T.load_recipe(PY / "recipes" / "embedded.json")
     cfg = T.full_config(r["model"])
     assert cfg["use_sit"] and not cfg["learn_sigma"] and cfg["adaln_type"] == "lora"
-    assert cfg["in_channels"] == 3 and cfg["patch_size"] == 4 and cfg["num_classes"] == 15
+    assert cfg["in_channels"] == 4 and cfg["patch_size"] == 1 and cfg["num_classes"] == 15
     with torch.device("meta"):
         n = T.count_params(FiT(**r["model"]))
-    assert n <= 12_000_000                         # F16 <= 25 MB
+    assert n <= 10_000_000                         # F16 with the VAE decoder <= 25 MB
     assert T.lr_at(r, 0) < r["optimizer"]["lr"] and T.lr_at(r, r["steps"] // 2) == r["optimizer"]["lr"]
-    assert T.lr_at(r, r["steps"] - 1) < 0.2 * r["optimizer"]["lr"]
+    # every size of every stage fits the token budget of its batches and the context
+    for st in r["stages"]:
+        for h, w, _ in st["sizes"]:
+            assert (h // 4) * (w // 4) <= min(st["tokens"], cfg["context_size"])
+
+
+def test_bad_recipe_sizes_are_rejected():
+    r = T.load_recipe(PY / "recipes" / "embedded.json")
+    r["stages"][0]["sizes"].append([30, 32, 1])          # not a multiple of 4 px
+    with pytest.raises(ValueError, match="multiple of 4"):
+        T.validate_recipe(r)
+    r = T.load_recipe(PY / "recipes" / "embedded.json")
+    r["stages"][0]["sizes"].append([64, 64, 1])          # 256 tokens > the 144-token context
+    with pytest.raises(ValueError, match="context_size"):
+        T.validate_recipe(r)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -258,13 +273,21 @@ def _fake_dataset(path: Path, n: int = 30) -> None:
     ED.save(data, path)
 
 
+def _tiny_vae(path: Path) -> None:
+    """A random VAE of the embedded layout (factor 4, 4 latent channels), narrower."""
+    import train_vae
+    torch.manual_seed(0)
+    config = dict(train_vae.VAE_CONFIG, block_out_channels=[8, 8, 16], norm_num_groups=4, scaling_factor=0.5)
+    train_vae.save_vae(train_vae.make_vae(config), config, path, {"steps": 0})
+
+
 def _tiny_recipe(steps: int) -> dict:
     r = T.load_recipe(PY / "recipes" / "embedded.json")
     r["name"] = "smoke"
     r["steps"] = steps
     r["model"].update(hidden_size=32, depth=1, num_heads=2, adaln_lora_dim=8)
-    r["stages"][0]["batch"] = 4
-    r["stages"][1].update(start=1, batch=4)
+    r["stages"][0].update(tokens=256, sizes=[[32, 32, 1], [24, 40, 1], [16, 16, 1]])
+    r["stages"].append(dict(r["stages"][0], start=1, sizes=[[48, 48, 1], [32, 64, 1]]))
     r["optimizer"]["warmup_steps"] = 1
     r["intervals"].update(log=1, eval=2, sample=2, snapshot=0, checkpoint=1)
     r["sampling"]["steps"] = 2
@@ -275,8 +298,13 @@ def test_training_smoke_and_resume(tmp_path):
     from safetensors import safe_open
     data = tmp_path / "fake.npz"
     _fake_dataset(data)
+    vae = tmp_path / "vae.safetensors"
+    _tiny_vae(vae)
     logs = []
-    s = T.train(_tiny_recipe(2), tmp_path / "a", data_path=data, log=logs.append)
+
+    def train(steps, run, **kw):
+        return T.train(_tiny_recipe(steps), tmp_path / run, data_path=data, vae_path=vae, log=logs.append, **kw)
+    s = train(2, "a")
     assert s["step"] == 2 and np.isfinite(s["last_loss"])
     run = tmp_path / "a"
     for f in ("model.safetensors", "model_ema.safetensors", "train_state.pt", "recipe.json",
@@ -292,15 +320,58 @@ def test_training_smoke_and_resume(tmp_path):
     assert keys == set(m.state_dict())
     # a second run in the same folder needs --resume or --fresh
     with pytest.raises(SystemExit):
-        T.train(_tiny_recipe(2), run, data_path=data, log=logs.append)
+        train(2, "a")
 
     # resuming reproduces an uninterrupted run exactly
-    T.train(_tiny_recipe(4), tmp_path / "b", data_path=data, log=logs.append)
-    T.train(_tiny_recipe(4), tmp_path / "c", data_path=data, log=logs.append, max_minutes=0.0)
-    s2 = T.train(_tiny_recipe(4), tmp_path / "c", resume=True, data_path=data, log=logs.append)
+    train(4, "b")
+    train(4, "c", max_minutes=0.0)
+    s2 = train(4, "c", resume=True)
     assert s2["step"] == 4
     from safetensors.torch import load_file
     for name in ("model.safetensors", "model_ema.safetensors"):
         wb, wc = load_file(str(tmp_path / "b" / name)), load_file(str(tmp_path / "c" / name))
         for k in wb:
             assert torch.equal(wb[k], wc[k]), (name, k)
+
+
+def test_latent_views_batches_one_size_within_the_token_budget(tmp_path):
+    import train_vae
+    vae_file = tmp_path / "vae.safetensors"
+    _tiny_vae(vae_file)
+    vae, config = train_vae.load_vae(vae_file)
+    g = np.random.default_rng(1)
+    n = 30
+    labels = np.arange(n) % 15
+    views = T.LatentViews(g.integers(0, 256, (n, 64, 64, 3), dtype=np.uint8), labels, vae,
+                          config["scaling_factor"], 0.75, no_flip=["symbol", "clock"])
+    stage = {"tokens": 256, "crop_prob": 0.5, "flip_prob": 1.0, "sizes": [[32, 32, 1], [48, 32, 1], [16, 16, 1]]}
+    rng = np.random.default_rng(2)
+    seen = set()
+    for _ in range(20):
+        lat, y = views.sample(rng, stage)
+        shapes = {v.shape for v in lat}
+        assert len(shapes) == 1                      # bucketed: one size per batch
+        (h, w, c), = shapes
+        seen.add((h, w))
+        assert c == 4 and len(lat) == 256 // (h * w) == len(y)
+    assert seen == {(8, 8), (12, 8), (4, 4)}
+    # mirrored views exist for ordinary classes only: symbol (12) and clock (10) never flip
+    flipped = {k for k in views._latents if k[3]}
+    assert flipped and not views.flippable[labels == 12].any() and views.flippable[labels == 0].all()
+    # a latent is the VAE's posterior mean of the canvas, times the scaling factor
+    z = views.latents(32, 32)
+    pix = torch.from_numpy(views.canvases(32, 32, False, False)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    with torch.no_grad():
+        ref = vae.encode(pix).latent_dist.mean * config["scaling_factor"]
+    assert torch.allclose(z.permute(0, 3, 1, 2), ref, atol=0.05 * float(ref.abs().max()))
+
+
+def test_init_weights_skip_a_carried_vae(tmp_path):
+    from safetensors.torch import save_file
+    torch.manual_seed(3)
+    a, b = FiT(**_tiny_model_cfg()), FiT(**_tiny_model_cfg())
+    sd = {k: v.clone() for k, v in a.state_dict().items()}
+    sd["vae.decoder.conv_out.bias"] = torch.zeros(3)
+    save_file(sd, str(tmp_path / "m.safetensors"))
+    T.load_weights(b, tmp_path / "m.safetensors")
+    assert all(torch.equal(a.state_dict()[k], v) for k, v in b.state_dict().items())

@@ -190,8 +190,8 @@ def test_format_table_columns_and_values():
     assert cells[1] == "**7**" and cells[2] == "100" and cells[3:] == ["0"] * 14
     missing = dict(r, per_class=[None] + r["per_class"][1:])
     assert "| – |" in E.format_table([("x", missing)])
-    extra = E.format_extra_table([("a", dict(blank=0.25, diversity=0.1234, seconds=3.2))])
-    assert "| a | 25 % | 0.123 | 3 |" in extra
+    extra = E.format_extra_table([("a", dict(blank=0.25, diversity=0.1234, copies=0.0125, nearest=0.2, seconds=3.2))])
+    assert "| a | 25 % | 0.123 | 1.2 % | 0.200 | 3 |" in extra
 
 
 def test_ink_share_and_diversity():
@@ -211,10 +211,31 @@ def test_contact_sheet_layout():
     assert sheet.shape == (2 * (2 * 9 + 1), 2 * (3 * 9 + 1), 3)
 
 
-def test_parse_hw_and_vision_ntk():
+def test_parse_hw_and_rope_modes():
     assert E.parse_hw("32x64") == (32, 64) and E.parse_hw("48×48") == (48, 48)
-    assert E.vision_ntk_overrides({"context_size": 64}) == dict(
-        custom_freqs="ntk-aware", decouple=True, ori_max_pe_len=8)
+    assert E.rope_overrides({"context_size": 144}, "visionntk") == dict(
+        custom_freqs="ntk-aware", decouple=True, ori_max_pe_len=12)
+    assert E.rope_overrides({"context_size": 64}, "plain")["custom_freqs"] == "normal"
+
+
+def test_auto_mode_follows_the_checkpoint_recommendation():
+    info = dict(config=dict(patch_size=1, context_size=144), vae_factor=4,
+                sampling=dict(interpolation="no", extrapolation=dict(
+                    interpolation="dynntk", decouple=True, trained_tokens=144, trained_side=16)))
+    assert E.auto_mode(info, 32, 32) == "plain"
+    assert E.auto_mode(info, 48, 48) == "plain"          # 144 tokens: trained
+    assert E.auto_mode(info, 32, 64) == "plain"          # 8x16: trained side
+    assert E.auto_mode(info, 64, 64) == "visionntk"      # 256 tokens
+    assert E.auto_mode(info, 16, 80) == "visionntk"      # side 20 > 16
+    assert E.auto_mode(dict(info, sampling={}), 64, 64) == "plain"   # no recommendation: plain
+
+
+def test_nearest_training_rms_finds_copies_and_mirrors():
+    g = np.random.default_rng(0)
+    train = g.integers(0, 256, (5, 32, 32, 3), dtype=np.uint8)
+    samples = np.stack([train[2], train[4][:, ::-1], np.full((32, 32, 3), 255, np.uint8)])
+    d = E.nearest_training_rms(samples, train)
+    assert d[0] < 1e-3 and d[1] < 1e-3 and d[2] > 0.2
 
 
 # ----------------------------------------------------------------------------------------------
@@ -251,13 +272,32 @@ def test_generate_rejects_sizes_off_the_patch_grid():
         E.generate(tiny_fit(), [0], [0], 30, 32)
 
 
+def test_generate_decodes_latents_with_the_vae():
+    from fit_reference.vae import VAEConfig, VAEDecoder
+    torch.manual_seed(1)
+    vae = VAEDecoder(VAEConfig(block_out_channels=(8, 8, 16), layers_per_block=1, norm_num_groups=4,
+                               mid_block_add_attention=False, scaling_factor=0.5)).eval()
+    m = tiny_fit(patch_size=1, in_channels=4)
+    got = E.generate(m, [2], [3], 16, 24, "euler", steps=2, cfg=2.0, vae=vae)
+    assert got.shape == (1, 16, 24, 3)
+    tr = S.sample(m, "euler", classes=[2], h=4, w=6, seed=3, steps=2, cfg_scale=2.0)
+    with torch.no_grad():
+        ref = E.to_uint8(vae.decode(tr.sample))[0]
+    assert np.abs(got[0].astype(int) - ref.astype(int)).max() <= 1
+    with pytest.raises(ValueError):
+        E.generate(m, [0], [0], 18, 24, vae=vae)           # 18 px is not a multiple of 4
+
+
 # ----------------------------------------------------------------------------------------------
 # make_samples.py
 # ----------------------------------------------------------------------------------------------
 
 def test_make_samples_helpers():
     assert M.parse_size("24x40") == (24, 40)
-    assert not M.needs_extrapolation("40x24", 64, 4) and M.needs_extrapolation("32x64", 64, 4)
+    advice = dict(pixels_per_token=4, extrapolation=dict(trained_tokens=144, trained_side=16))
+    assert not M.beyond_training("40x24", advice) and not M.beyond_training("64x32", advice)
+    assert M.beyond_training("64x64", advice) and M.beyond_training("80x16", advice)
+    assert not M.beyond_training("64x64", dict(pixels_per_token=4))     # no advice: never
     a = np.zeros((8, 8, 3), np.uint8)
     b = np.zeros((4, 12, 3), np.uint8)
     sheet = M.compose([[a, b], [b, None]], scale=2, pad=1)
@@ -305,6 +345,12 @@ def test_make_samples_with_a_stub_fit(tmp_path):
     stub.chmod(stub.stat().st_mode | stat.S_IEXEC)
     out = tmp_path / "sheets"
     model = tmp_path / "m.safetensors"
+    from safetensors.torch import save_file
+    save_file({"x": torch.zeros(1)}, str(model), metadata={
+        "fit_config": json.dumps(dict(patch_size=1, in_channels=4)),
+        "vae_config": json.dumps(dict(block_out_channels=[8, 8, 8])),
+        "fit_sampling": json.dumps(dict(extrapolation=dict(interpolation="dynntk", decouple=True,
+                                                           trained_tokens=144, trained_side=16)))})
     rc = M.main(["--fit", str(stub), "--model", str(model), "--quick", "--out-dir", str(out),
                  "--cfg", "2.5", "--steps", "7", "--scale", "2"])
     assert rc == 0
@@ -315,10 +361,11 @@ def test_make_samples_with_a_stub_fit(tmp_path):
     assert all(c[c.index("--cfg") + 1] == "2.5" and c[c.index("--steps") + 1] == "7" for c in calls)
     counts = [c for c in calls if "--count" in c]
     assert len(counts) == 4 and all(c[c.index("--count") + 1] == "2" for c in counts)   # 4 classes x 2 seeds
-    wide = [c for c in calls if c[c.index("--size") + 1] == "32x64"]
-    assert wide and all("--decouple" in c and "dynntk" in c for c in wide)
+    aspect = [c for c in calls if "aspect" in c[c.index("--out") + 1]]
+    assert {c[c.index("--size") + 1] for c in aspect} == {"32x32", "24x40", "32x64", "64x64"}
+    assert not any("--interpolation" in c for c in aspect)         # fit picks RoPE itself
     interps = {c[c.index("--interpolation") + 1] for c in calls if "--interpolation" in c and
-               c[c.index("--size") + 1] in ("48x48", "64x64")}
+               c[c.index("--size") + 1] in ("64x64", "80x40")}
     assert interps == {"no", "dynntk", "yarn", "ntkpro2"}
     assert sum("--trajectory" in c for c in calls) == 1
     # the embedded model is used when --model is omitted

@@ -22,6 +22,8 @@ public struct ModelCheckpoint: @unchecked Sendable {
     public let file: SafetensorsFile
     public let configuration: FiTConfiguration
     public let source: ConfigurationSource
+    /// The VAE the file carries for its latents (`vae.*` tensors and `vae_config` metadata), if any.
+    public let carriedVAE: VAECheckpoint?
 
     /// Opens `path` and resolves its configuration (see the type's discussion).
     public init(path: String, configurationPath: String? = nil) throws {
@@ -41,10 +43,14 @@ public struct ModelCheckpoint: @unchecked Sendable {
         } else {
             throw FiTError.missingConfiguration(path: path)
         }
+        carriedVAE = try VAECheckpoint(carriedBy: file)
     }
 
-    /// Binds the weights into a model.
-    public func makeModel() throws -> FiT { try FiT(configuration: configuration, weights: file) }
+    /// Binds the weights into a model (without the tensors of a carried VAE).
+    public func makeModel() throws -> FiT {
+        try FiT(configuration: configuration,
+                weights: carriedVAE == nil ? file : WeightSubset(file, outside: VAECheckpoint.carriedPrefix))
+    }
 
     static func sidecarPath(for path: String) -> String? {
         let url = URL(fileURLWithPath: path)

@@ -19,12 +19,49 @@ public struct ModelMetadata: Sendable, Equatable {
         public var oriMaxPeLen: Int?
         /// Default image size "WxH" in pixels.
         public var size: String?
+        /// The RoPE setting for sizes beyond those the model was trained at.
+        public var extrapolation: Extrapolation?
 
         public init() {}
 
         enum CodingKeys: String, CodingKey {
             case sampler, steps, cfg, scalePow = "scale_pow", interpolation, decouple
-            case oriMaxPeLen = "ori_max_pe_len", size
+            case oriMaxPeLen = "ori_max_pe_len", size, extrapolation
+        }
+
+        /// RoPE for grids beyond the trained ones: more than `trainedTokens` cells, or a side
+        /// longer than `trainedSide` cells (`fit_sampling.extrapolation`).
+        public struct Extrapolation: Codable, Sendable, Equatable {
+            public var interpolation: String
+            public var decouple: Bool?
+            public var oriMaxPeLen: Int?
+            public var trainedTokens: Int
+            public var trainedSide: Int
+
+            enum CodingKeys: String, CodingKey {
+                case interpolation, decouple, oriMaxPeLen = "ori_max_pe_len"
+                case trainedTokens = "trained_tokens", trainedSide = "trained_side"
+            }
+        }
+
+        /// Whether a grid of `height × width` cells lies beyond the trained sizes.
+        public func isBeyondTraining(height: Int, width: Int) -> Bool {
+            guard let extrapolation else { return false }
+            return height * width > extrapolation.trainedTokens || max(height, width) > extrapolation.trainedSide
+        }
+
+        /// The recommended RoPE setting for a grid of `height × width` cells: the extrapolation
+        /// setting beyond the trained sizes, else the plain recommendation; nil when the model
+        /// recommends nothing (or a method fit does not know).
+        public func rope(height: Int, width: Int) -> RoPEScaling? {
+            if let extrapolation, isBeyondTraining(height: height, width: width) {
+                return RoPEInterpolation(rawValue: extrapolation.interpolation).map {
+                    RoPEScaling(interpolation: $0, decouple: extrapolation.decouple ?? false, oriMaxPeLen: extrapolation.oriMaxPeLen)
+                }
+            }
+            return interpolation.flatMap(RoPEInterpolation.init(rawValue:)).map {
+                RoPEScaling(interpolation: $0, decouple: decouple ?? false, oriMaxPeLen: oriMaxPeLen)
+            }
         }
     }
 

@@ -9,4 +9,6 @@ public protocol ImageDecoder: Sendable {
     var previewIsApproximate: Bool { get }
     /// How many times smaller (per side) a preview is than the decoded picture.
     var previewScale: Int { get }
+    /// Pixels per side of the picture that one grid cell becomes (the VAE's factor; 1 for pixels).
+    var pixelsPerCell: Int { get }
 }

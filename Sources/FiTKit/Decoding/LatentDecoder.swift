@@ -1,18 +1,31 @@
-/// Latent-space models: pictures come from the SD-VAE decoder; previews from the linear
-/// latent→RGB projection at the latent's resolution.
+/// Latent-space models: pictures come from the VAE decoder. Previews are the linear latent→RGB
+/// projection at the latent's resolution (an SD-VAE decode takes seconds), or, when asked for
+/// and the VAE is cheap enough (the embedded model's), VAE decodes as well.
 public struct LatentDecoder: ImageDecoder {
+    /// Previews may be full decodes when a decode costs at most this many multiply-accumulates
+    /// per latent pixel (the embedded model's VAE: about 4 M; the SD-VAE: about 300 M).
+    public static let exactPreviewLimit = 16_000_000
     /// The VAE decoder.
     public let vae: VAEDecoder
     /// The per-step preview.
     public let previewProjection: LatentPreview
     /// Decode in tiles of at most this many latent pixels a side (nil: whole).
     public let tile: Int?
+    /// Whether previews are VAE decodes (see ``exactPreviewLimit``).
+    public let previewsDecode: Bool
 
-    /// Decodes with `vae` (in tiles of `tile` latent pixels when given) and previews with `preview`.
-    public init(vae: VAEDecoder, preview: LatentPreview = .sd1, tile: Int? = nil) {
+    /// Decodes with `vae` (in tiles of `tile` latent pixels when given) and previews with
+    /// `preview`, or with the VAE itself when `decodingPreviews` and it is cheap enough.
+    public init(vae: VAEDecoder, preview: LatentPreview = .sd1, tile: Int? = nil, decodingPreviews: Bool = false) {
         self.vae = vae
         self.previewProjection = preview
         self.tile = tile
+        previewsDecode = decodingPreviews && Self.canDecodeEveryStep(vae.configuration)
+    }
+
+    /// Whether a VAE of this shape is cheap enough to decode every sampling step.
+    public static func canDecodeEveryStep(_ configuration: VAEConfiguration) -> Bool {
+        configuration.decodeMACs(height: 1, width: 1) <= exactPreviewLimit
     }
 
     public func decode(_ x: Tensor, index: Int) throws -> RGBImage {
@@ -23,7 +36,11 @@ public struct LatentDecoder: ImageDecoder {
         return RGBImage(tensor: image)
     }
 
-    public func preview(_ x: Tensor, index: Int) -> RGBImage { previewProjection.image(x, index: index) }
-    public var previewIsApproximate: Bool { true }
-    public var previewScale: Int { vae.configuration.downsamplingFactor }
+    public func preview(_ x: Tensor, index: Int) -> RGBImage {
+        if previewsDecode, let image = try? decode(x, index: index) { return image }
+        return previewProjection.image(x, index: index)
+    }
+    public var previewIsApproximate: Bool { !previewsDecode }
+    public var previewScale: Int { previewsDecode ? 1 : vae.configuration.downsamplingFactor }
+    public var pixelsPerCell: Int { vae.configuration.downsamplingFactor }
 }

@@ -6,4 +6,5 @@ public struct PixelDecoder: ImageDecoder {
     public func preview(_ x: Tensor, index: Int) -> RGBImage { RGBImage(tensor: x, index: index) }
     public var previewIsApproximate: Bool { false }
     public var previewScale: Int { 1 }
+    public var pixelsPerCell: Int { 1 }
 }

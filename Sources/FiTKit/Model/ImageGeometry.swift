@@ -1,14 +1,19 @@
-/// How image sizes in pixels map onto a model's grid: latent models (4 channels) work on the
-/// SD-VAE's 8× smaller latent, pixel models on the pixels; both in patches of `patch_size`.
+/// How image sizes in pixels map onto a model's grid: latent models (4 channels) work on their
+/// VAE's latent (8× smaller for the SD-VAE, 4× for the embedded model's), pixel models on the
+/// pixels; both in patches of `patch_size`.
 public struct ImageGeometry: Sendable, Equatable {
     public let configuration: FiTConfiguration
+    /// Pixels per grid cell: the VAE's downsampling factor for latent models, 1 for pixel models.
+    public let pixelsPerCell: Int
 
-    public init(_ configuration: FiTConfiguration) { self.configuration = configuration }
+    /// The geometry of a model whose VAE (for latent models) downsamples by `vaeFactor`.
+    public init(_ configuration: FiTConfiguration, vaeFactor: Int = 8) {
+        self.configuration = configuration
+        pixelsPerCell = configuration.inChannels == 4 ? vaeFactor : 1
+    }
 
-    /// Whether the model works in the SD-VAE latent space (4 channels) rather than on pixels.
+    /// Whether the model works in a VAE's latent space (4 channels) rather than on pixels.
     public var isLatent: Bool { configuration.inChannels == 4 }
-    /// Pixels per grid cell: 8 for latent models, 1 for pixel models.
-    public var pixelsPerCell: Int { isLatent ? 8 : 1 }
     /// Image sides must be multiples of this many pixels.
     public var sizeStep: Int { configuration.patchSize * pixelsPerCell }
     /// The largest side the RoPE cache allows, in pixels.
@@ -37,7 +42,7 @@ public struct ImageGeometry: Sendable, Equatable {
             let near = candidates(width).flatMap { w in candidates(height).map { "\(w)x\($0)" } }
             let why = width > maximumSide || height > maximumSide
                 ? "is beyond the RoPE cache (at most \(maximumSide) px per side)"
-                : "is not a multiple of \(step) px (patch \(configuration.patchSize)\(isLatent ? " × VAE 8" : ""))"
+                : "is not a multiple of \(step) px (patch \(configuration.patchSize)\(isLatent ? " × VAE \(pixelsPerCell)" : ""))"
             throw FiTError.invalidInput("size \(width)x\(height) \(why); nearest valid sizes: \(near.joined(separator: ", "))")
         }
         return (height / pixelsPerCell, width / pixelsPerCell)

@@ -119,7 +119,7 @@ struct ExplorerSession {
         for effect in reduce(&state, action) {
             switch effect {
             case .startGeneration(let generation, let lanes):
-                worker.start(generation: generation, lanes: lanes)
+                worker.start(generation: generation, lanes: lanes.map { ($0, state.model.rope(for: $0)) })
             case .decodeStep(let generation, let lane, let index):
                 worker.decode(generation: generation, lane: lane, index: index)
             case .cancelGeneration(let through):
@@ -142,21 +142,14 @@ extension ModelInfo {
         let samplers = SamplerKind.available(for: config)
         var width = geometry.nativeSide, height = geometry.nativeSide
         if let size = recommended.size, let parsed = try? ImageGeometry.parse(size) { (width, height) = parsed }
-        let extrapolation: Extrapolation
-        switch recommended.interpolation.flatMap(RoPEInterpolation.init(rawValue:)) {
-        case .dynntk: extrapolation = .visionNTK
-        case .yarn: extrapolation = .visionYaRN
-        case .ntkpro2: extrapolation = .visionNTKAttention
-        default: extrapolation = .none
-        }
         let sampling = loaded.defaultSampling
         let defaults = GenerationSettings(classID: 0, width: width, height: height, steps: sampling.steps,
-                                          sampler: sampling.sampler, cfg: sampling.cfg, seed: seed, extrapolation: extrapolation)
+                                          sampler: sampling.sampler, cfg: sampling.cfg, seed: seed, extrapolation: .auto)
         self.init(name: URL(fileURLWithPath: loaded.path).deletingPathExtension().lastPathComponent,
                   classNames: loaded.metadata.classNames ?? (0..<config.numClasses).map { "class \($0)" },
                   samplers: samplers,
                   sizePresets: ModelInfo.presets(nativeSide: geometry.nativeSide, step: geometry.sizeStep, maximumSide: geometry.maximumSide),
                   sizeStep: geometry.sizeStep, maximumSide: geometry.maximumSide, defaults: defaults,
-                  previewsAreApproximate: loaded.decoder.previewIsApproximate)
+                  previewsAreApproximate: loaded.decoder.previewIsApproximate, recommended: recommended)
     }
 }

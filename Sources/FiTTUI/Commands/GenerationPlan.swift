@@ -50,10 +50,8 @@ struct GenerationPlan {
             rope = explicit
         } else if let record {
             rope = record.rope
-        } else if let name = recommended.interpolation, let mode = RoPEInterpolation(rawValue: name) {
-            rope = RoPEScaling(interpolation: mode, decouple: recommended.decouple ?? false, oriMaxPeLen: recommended.oriMaxPeLen)
         } else {
-            rope = nil
+            rope = recommended.rope(height: grid.height, width: grid.width)
         }
         self.output = output
         try parameters(seed: seed).validate(for: config)

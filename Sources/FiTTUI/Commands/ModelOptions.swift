@@ -10,7 +10,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Model configuration JSON to use instead of the checkpoint's.")
     var config: String?
 
-    @Option(help: "SD-VAE decoder for latent models (.safetensors); default: $FIT_VAE, else vae.safetensors beside the model.")
+    @Option(help: "SD-VAE decoder for latent models (.safetensors); default: the VAE the model file carries, else $FIT_VAE, else vae.safetensors beside the model.")
     var vae: String?
 
     @Option(help: "Decode with the VAE in tiles of at most N×N latent pixels (bounds memory for large images).")
@@ -44,7 +44,8 @@ struct LoadedModel {
     let decoder: ImageDecoder
 
     /// Opens `path`; ``EmbeddedModel/name`` means the model built into fit. Latent models also
-    /// open their VAE: `vaePath`, else `$FIT_VAE`, else `vae.safetensors` beside the model.
+    /// open their VAE: `vaePath`, else the one the model file carries (the embedded model's),
+    /// else `$FIT_VAE`, else `vae.safetensors` beside the model.
     init(path: String, configurationPath: String?, vaePath: String? = nil, vaeTile: Int? = nil) throws {
         self.path = path
         checkpoint = try ModelCheckpoint(path: try EmbeddedModel.resolve(path), configurationPath: configurationPath)
@@ -56,25 +57,33 @@ struct LoadedModel {
         self.metadata = metadata
         fingerprint = ModelFingerprint.of(checkpoint.file)
         if ImageGeometry(model.configuration).isLatent {
-            let beside = URL(fileURLWithPath: checkpoint.file.path).deletingLastPathComponent().appendingPathComponent("vae.safetensors").path
-            guard let vae = vaePath ?? ProcessInfo.processInfo.environment["FIT_VAE"].flatMap({ $0.isEmpty ? nil : $0 })
-                    ?? (FileManager.default.fileExists(atPath: beside) ? beside : nil) else {
-                throw FiTError.missingVAE(model: path)
+            let vaeCheckpoint: VAECheckpoint
+            if vaePath == nil, let carried = checkpoint.carriedVAE {
+                vaeCheckpoint = carried
+            } else {
+                let beside = URL(fileURLWithPath: checkpoint.file.path).deletingLastPathComponent().appendingPathComponent("vae.safetensors").path
+                guard let vae = vaePath ?? ProcessInfo.processInfo.environment["FIT_VAE"].flatMap({ $0.isEmpty ? nil : $0 })
+                        ?? (FileManager.default.fileExists(atPath: beside) ? beside : nil) else {
+                    throw FiTError.missingVAE(model: path)
+                }
+                vaeCheckpoint = try VAECheckpoint(path: vae)
             }
-            let vaeCheckpoint = try VAECheckpoint(path: vae)
             let vaeShape = vaeCheckpoint.configuration
             guard vaeShape.latentChannels == model.configuration.inChannels, vaeShape.outChannels == 3 else {
-                throw FiTError.invalidInput("\(vae) decodes \(vaeShape.latentChannels)-channel latents into \(vaeShape.outChannels) channels, "
+                throw FiTError.invalidInput("\(vaeCheckpoint.file.path) decodes \(vaeShape.latentChannels)-channel latents into \(vaeShape.outChannels) channels, "
                                             + "but \(path) makes \(model.configuration.inChannels)-channel latents and fit needs RGB")
             }
-            decoder = LatentDecoder(vae: try vaeCheckpoint.makeDecoder(), tile: vaeTile)
+            // A VAE the model file carries was made for it (the embedded model's, milliseconds per
+            // decode): steps are drawn with it too, not with the linear preview.
+            decoder = LatentDecoder(vae: try vaeCheckpoint.makeDecoder(), tile: vaeTile,
+                                    decodingPreviews: vaeCheckpoint.source == .carried)
         } else {
             if let vaePath { Console.note("note: \(path) works on pixels; --vae \(vaePath) is not used") }
             decoder = PixelDecoder()
         }
     }
 
-    var geometry: ImageGeometry { ImageGeometry(model.configuration) }
+    var geometry: ImageGeometry { ImageGeometry(model.configuration, vaeFactor: decoder.pixelsPerCell) }
 
     /// The sampler, steps and guidance to use when nothing else says: the model's recommendation
     /// (a sampler that fits the model), else Euler 50 for flow models, DDIM 50 for DDPM models, guidance 4.

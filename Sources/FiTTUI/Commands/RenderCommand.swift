@@ -20,7 +20,7 @@ struct RenderCommand: ParsableCommand {
     @Flag(help: "Show the noisy x_t of the step instead of the x0 estimate.")
     var noisy = false
 
-    @Flag(help: "Latent models: draw the fast linear latent→RGB preview instead of the VAE decode.")
+    @Flag(help: "Latent models: draw the per-step preview (the linear latent→RGB projection; the decode itself for a model that carries a small VAE) instead of the VAE decode.")
     var preview = false
 
     @Option(help: "Colours: truecolor, 256, 16 or none (default: truecolor if COLORTERM says so, else 256).")

@@ -118,7 +118,7 @@ struct AppState: Equatable, Sendable {
         case .sampler: return settings.sampler.rawValue
         case .guidance: return settings.cfg <= 1 ? "off (1.0)" : String(format: "%.1f", settings.cfg)
         case .seed: return "\(settings.seed)"
-        case .extrapolation: return settings.extrapolation.rawValue
+        case .extrapolation: return model.ropeLabel(for: settings)
         }
     }
 }

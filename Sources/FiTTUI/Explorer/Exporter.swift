@@ -14,7 +14,7 @@ struct Exporter {
         let record = GenerationRecord(software: "fit \(FitCommand.configuration.version)", modelPath: loaded.path,
                                       modelHash: loaded.fingerprint, classID: s.classID, className: loaded.className(s.classID),
                                       width: s.width, height: s.height, steps: s.steps, sampler: s.sampler, cfg: s.cfg,
-                                      scalePow: 0, guidedChannels: nil, seed: s.seed, rope: s.extrapolation.scaling)
+                                      scalePow: 0, guidedChannels: nil, seed: s.seed, rope: state.model.rope(for: s))
         let stem = "\(loaded.className(s.classID) ?? "class\(s.classID)")-\(s.seed)".replacingOccurrences(of: "/", with: "-")
         let image: RGBImage, suffix: String
         switch kind {

@@ -1,13 +1,14 @@
 import FiTKit
 
 /// RoPE extrapolation choices offered in the explorer (the "Vision" methods decouple the axes).
+/// `auto` takes the model's recommendation for the size (see ``ModelInfo/rope(for:)``).
 enum Extrapolation: String, CaseIterable, Sendable {
-    case none = "none", visionNTK = "VisionNTK", visionYaRN = "VisionYaRN", visionNTKAttention = "VisionNTK+attn"
+    case auto = "auto", none = "none", visionNTK = "VisionNTK", visionYaRN = "VisionYaRN", visionNTKAttention = "VisionNTK+attn"
 
-    /// The RoPE setting, `nil` meaning the model's own.
+    /// The RoPE setting, `nil` meaning the model's own (for `auto`: before the model's advice).
     var scaling: RoPEScaling? {
         switch self {
-        case .none: return nil
+        case .auto, .none: return nil
         case .visionNTK: return RoPEScaling(interpolation: .dynntk, decouple: true)
         case .visionYaRN: return RoPEScaling(interpolation: .yarn, decouple: true)
         case .visionNTKAttention: return RoPEScaling(interpolation: .ntkpro2, decouple: true)
@@ -37,14 +38,33 @@ struct ModelInfo: Equatable, Sendable {
     var sizeStep: Int
     var maximumSide: Int
     var defaults: GenerationSettings
-    /// Whether per-step pictures are approximations (latent models: the linear latent→RGB
-    /// preview); then final images and requested steps are decoded with the VAE.
+    /// Whether per-step pictures are approximations (latent models with a large VAE: the
+    /// linear latent→RGB preview); then final images and requested steps are decoded with the VAE.
     var previewsAreApproximate = false
+    /// The model's advice, for `auto` RoPE (which setting beyond the trained sizes).
+    var recommended = ModelMetadata.RecommendedSampling()
 
     static func == (a: ModelInfo, b: ModelInfo) -> Bool {
         a.name == b.name && a.classNames == b.classNames && a.defaults == b.defaults
-            && a.previewsAreApproximate == b.previewsAreApproximate
+            && a.previewsAreApproximate == b.previewsAreApproximate && a.recommended == b.recommended
             && a.sizePresets.map(\.label) == b.sizePresets.map(\.label)
+    }
+
+    /// The RoPE setting a generation with `s` uses: the chosen method, or for `auto` the model's
+    /// recommendation for its size (`nil`: the model's own).
+    func rope(for s: GenerationSettings) -> RoPEScaling? {
+        guard s.extrapolation == .auto else { return s.extrapolation.scaling }
+        return recommended.rope(height: s.height / sizeStep, width: s.width / sizeStep)
+    }
+
+    /// How the RoPE row reads: the method, and for `auto` what it resolves to at this size.
+    func ropeLabel(for s: GenerationSettings) -> String {
+        guard s.extrapolation == .auto else { return s.extrapolation.rawValue }
+        let chosen = rope(for: s)
+        let name = Extrapolation.allCases.first { $0 != .auto && $0.scaling?.interpolation == chosen?.interpolation
+            && $0.scaling?.decouple == chosen?.decouple }?.rawValue
+            ?? chosen.map { "\($0.interpolation.rawValue)\($0.decouple ? "+decouple" : "")" } ?? "none"
+        return "auto: \(chosen?.interpolation == RoPEInterpolation.no ? "none" : name)"
     }
 
     /// Presets for ratios 1:1, 4:3, 3:4, 3:2, 16:9, 2:1, 1:2, 3:1 at the training area and at 1.5× its side.

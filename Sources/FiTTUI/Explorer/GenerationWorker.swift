@@ -67,20 +67,21 @@ final class GenerationWorker: @unchecked Sendable {
     private func post(_ action: Action) { lock.lock(); pending.append(action); lock.unlock() }
     private func isCancelled(_ generation: Int) -> Bool { lock.lock(); defer { lock.unlock() }; return generation <= cancelledThrough }
 
-    /// Starts generation `generation` with one lane per settings value.
-    func start(generation: Int, lanes: [GenerationSettings]) {
+    /// Starts generation `generation` with one lane per settings value (with the RoPE setting
+    /// it resolves to).
+    func start(generation: Int, lanes: [(settings: GenerationSettings, rope: RoPEScaling?)]) {
         queue.async { [self] in run(generation: generation, lanes: lanes) }
     }
 
-    private func run(generation: Int, lanes: [GenerationSettings]) {
+    private func run(generation: Int, lanes: [(settings: GenerationSettings, rope: RoPEScaling?)]) {
         guard !isCancelled(generation) else { return }
-        let geometry = ImageGeometry(model.configuration)
+        let geometry = ImageGeometry(model.configuration, vaeFactor: decoder.pixelsPerCell)
         var iterators: [DenoisingTrajectory.Iterator?] = []
-        for (i, s) in lanes.enumerated() {
+        for (i, (s, rope)) in lanes.enumerated() {
             do {
                 let grid = try geometry.grid(width: s.width, height: s.height)
                 let parameters = SamplingParameters(classes: [s.classID], height: grid.height, width: grid.width, steps: s.steps,
-                                                    sampler: s.sampler, guidanceScale: s.cfg, seed: s.seed, rope: s.extrapolation.scaling)
+                                                    sampler: s.sampler, guidanceScale: s.cfg, seed: s.seed, rope: rope)
                 iterators.append(try DenoisingTrajectory(model: model, parameters: parameters).makeIterator())
             } catch {
                 post(.laneFailed(generation: generation, lane: i, message: "\(error)"))

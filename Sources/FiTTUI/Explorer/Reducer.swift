@@ -239,7 +239,7 @@ func laneSettings(_ state: AppState) -> [(settings: GenerationSettings, label: S
     case .extrapolation:
         let all = Extrapolation.allCases
         other.extrapolation = all[(all.firstIndex(of: base.extrapolation)! + 1) % all.count]
-        label = { $0.extrapolation.rawValue }
+        label = { state.model.ropeLabel(for: $0) }
     case .guidance:
         other.cfg = base.cfg > 1 ? 1 : 4
         label = { $0.cfg <= 1 ? "no guidance" : String(format: "cfg %.1f", $0.cfg) }
