@@ -8,7 +8,7 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .moveSelection(let delta):
         if state.focus == .settings {
             let all = Setting.allCases
-            state.selectedSetting = all[(state.selectedSetting.rawValue + delta + all.count) % all.count]
+            state.selectedSetting = all[state.selectedSetting.rawValue.wrapped(adding: delta, count: all.count)]
         } else {
             return reduce(&state, .step(delta))
         }
@@ -60,13 +60,13 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         }
     case .cycleView:
         let all = ViewMode.allCases
-        state.view = all[(all.firstIndex(of: state.view)! + 1) % all.count]
+        state.view = all.cycled(from: state.view, by: 1)
     case .toggleCompare:
         state.compare = state.compare == nil ? state.compareDimension : nil
         state.message = state.compare.map { "compare: \($0.rawValue) — press g to run both" } ?? "compare off"
     case .cycleCompareDimension:
         let all = CompareDimension.allCases
-        state.compareDimension = all[(all.firstIndex(of: state.compareDimension)! + 1) % all.count]
+        state.compareDimension = all.cycled(from: state.compareDimension, by: 1)
         if state.compare != nil { state.compare = state.compareDimension }
         state.message = "compare varies \(state.compareDimension.rawValue)"
     case .export(let kind):
@@ -100,7 +100,7 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.settings.seed = seed
         state.message = "seed \(seed)"
     case .cycleTheme:
-        state.themeIndex = (state.themeIndex + 1) % max(state.themeNames.count, 1)
+        state.themeIndex = state.themeIndex.wrapped(adding: 1, count: state.themeNames.count)
         state.message = "theme: \(state.themeNames[state.themeIndex])"
     case .resize(let columns, let rows):
         state.columns = columns
@@ -206,25 +206,27 @@ private func adjust(_ state: inout AppState, _ setting: Setting, by delta: Int) 
     switch setting {
     case .classLabel:
         let n = max(state.model.classNames.count, 1)
-        s.classID = (s.classID + delta + n) % n
+        s.classID = s.classID.wrapped(adding: delta, count: n)
     case .size:
         let presets = state.model.sizePresets
         let current = presets.firstIndex { $0.width == s.width && $0.height == s.height } ?? -1
-        let next = ((current + delta) % presets.count + presets.count) % presets.count
+        let next = current.wrapped(adding: delta, count: presets.count)
         (s.width, s.height) = (presets[next].width, presets[next].height)
     case .steps:
         s.steps = min(max(s.steps + delta, s.sampler == .sde ? 2 : 1), 1000)
     case .sampler:
         let all = state.model.samplers
-        s.sampler = all[((all.firstIndex(of: s.sampler) ?? 0) + delta + all.count) % all.count]
+        s.sampler = all.cycled(from: s.sampler, by: delta)
         if s.sampler == .sde { s.steps = max(s.steps, 2) }
     case .guidance:
         s.cfg = min(max((s.cfg + 0.5 * Double(delta)) * 2, 2).rounded() / 2, 20)
     case .seed:
-        s.seed = UInt64(max(Int64(s.seed) + Int64(delta), 0))
+        // Saturating at 0 and UInt64.max (a random seed may use all 64 bits).
+        let step = UInt64(delta.magnitude)
+        s.seed = delta >= 0 ? (UInt64.max - s.seed < step ? .max : s.seed + step) : (s.seed < step ? 0 : s.seed - step)
     case .extrapolation:
         let all = Extrapolation.allCases
-        s.extrapolation = all[(all.firstIndex(of: s.extrapolation)! + delta + all.count) % all.count]
+        s.extrapolation = all.cycled(from: s.extrapolation, by: delta)
     }
     state.settings = s
 }
@@ -238,14 +240,14 @@ func laneSettings(_ state: AppState) -> [(settings: GenerationSettings, label: S
     switch dimension {
     case .extrapolation:
         let all = Extrapolation.allCases
-        other.extrapolation = all[(all.firstIndex(of: base.extrapolation)! + 1) % all.count]
+        other.extrapolation = all.cycled(from: base.extrapolation, by: 1)
         label = { state.model.ropeLabel(for: $0) }
     case .guidance:
         other.cfg = base.cfg > 1 ? 1 : 4
         label = { $0.cfg <= 1 ? "no guidance" : String(format: "cfg %.1f", $0.cfg) }
     case .sampler:
         let all = state.model.samplers
-        other.sampler = all[((all.firstIndex(of: base.sampler) ?? 0) + 1) % all.count]
+        other.sampler = all.cycled(from: base.sampler, by: 1)
         if other.sampler == .sde { other.steps = max(other.steps, 2) }
         label = { $0.sampler.rawValue }
     case .resolution:
