@@ -10,7 +10,7 @@ FIXTURES := Tests/FiTKitTests/Fixtures/forward
 THREADS ?= $(shell nproc)
 
 .PHONY: all deps venv build release run test test-swift test-python fixtures bench clean \
-        dataset train export-model embedded-fixtures evaluate samples
+        dataset vae train export-model embedded-fixtures evaluate samples plot-training
 
 all: build
 
@@ -64,8 +64,15 @@ bench: release venv
 dataset: venv
 	$(PYTHON) python/emoji_dataset.py
 
-train: dataset
-	$(PYTHON) python/train.py --recipe python/recipes/embedded.json --resume
+## vae: the embedded model's VAE (python/weights/vae-emoji.safetensors, committed; about 16 CPU minutes)
+vae: dataset
+	@test -f python/weights/vae-emoji.safetensors || $(PYTHON) python/train_vae.py
+
+## train: train the embedded FiT on the VAE's latents, or continue python/runs/embedded/ (MINUTES=N to stop after N minutes);
+## without a run folder, INIT=Sources/FiTTUI/Resources/fit-emoji.safetensors starts from the shipped weights
+train: dataset vae
+	$(PYTHON) python/train.py --recipe python/recipes/embedded.json --resume \
+	  $(if $(MINUTES),--max-minutes $(MINUTES)) $(if $(INIT),--init $(INIT))
 
 export-model: venv
 	$(PYTHON) python/export_model.py
@@ -74,7 +81,10 @@ embedded-fixtures: venv
 	$(PYTHON) python/make_embedded_fixtures.py
 
 evaluate: venv
-	$(PYTHON) python/evaluate.py --sampler euler --steps 30 --cfg 4
+	$(PYTHON) python/evaluate.py --checkpoint Sources/FiTTUI/Resources/fit-emoji.safetensors --threads $(THREADS)
+
+plot-training: venv
+	$(PYTHON) python/plot_training.py
 
 samples: release venv
 	$(PYTHON) python/make_samples.py --fit .build/release/fit

@@ -694,9 +694,9 @@ def main(argv=None) -> int:
     ap.add_argument("--per-class", type=int, default=None,
                     help="samples per class (default 8; with --sweep 4)")
     ap.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    ap.add_argument("--sampler", default="euler", choices=S.FLOW_SAMPLERS)
-    ap.add_argument("--steps", type=int, default=30)
-    ap.add_argument("--cfg", type=float, default=3.0)
+    ap.add_argument("--sampler", choices=S.FLOW_SAMPLERS, help="default: the checkpoint's recommendation, else euler")
+    ap.add_argument("--steps", type=int, help="default: the checkpoint's recommendation, else 30")
+    ap.add_argument("--cfg", type=float, help="default: the checkpoint's recommendation, else 3")
     ap.add_argument("--sizes", default="32x32,48x48,32x64,64x32",
                     help="sizes, height x width px, comma-separated (--sweep uses the first)")
     ap.add_argument("--modes", default="auto",
@@ -730,6 +730,10 @@ def main(argv=None) -> int:
         print(f"error: checkpoint {args.checkpoint} not found", file=sys.stderr)
         return 2
     print(f"checkpoint: {describe_checkpoint(Path(args.checkpoint))}")
+    advice = checkpoint_info(Path(args.checkpoint))["sampling"]
+    args.sampler = args.sampler or advice.get("sampler", "euler")
+    args.steps = args.steps or advice.get("steps", 30)
+    args.cfg = args.cfg if args.cfg is not None else advice.get("cfg", 3.0)
     res = run_sweep(args, clf) if args.sweep else run_evaluation(args, data, clf, clf_info)
     write_outputs(res, args.out)
     print()

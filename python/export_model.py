@@ -13,7 +13,7 @@ the Swift loader widens to F32) with metadata:
 
 Usage:
   .venv/bin/python python/export_model.py [--run python/runs/embedded] [--weights ema|raw]
-      [--vae python/runs/vae-emoji/vae.safetensors] [--out Sources/FiTTUI/Resources/fit-emoji.safetensors]
+      [--vae python/weights/vae-emoji.safetensors] [--out Sources/FiTTUI/Resources/fit-emoji.safetensors]
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def main() -> None:
     ap.add_argument("--run", type=Path, default=ROOT / "python/runs/embedded")
     ap.add_argument("--weights", choices=["ema", "raw"], default="ema")
     ap.add_argument("--out", type=Path, default=ROOT / "Sources/FiTTUI/Resources/fit-emoji.safetensors")
-    ap.add_argument("--vae", type=Path, default=ROOT / "python/runs/vae-emoji/vae.safetensors")
+    ap.add_argument("--vae", type=Path, default=ROOT / "python/weights/vae-emoji.safetensors")
     ap.add_argument("--recommended", type=str, default=json.dumps(RECOMMENDED),
                     help="JSON of the recommended sampling settings (fit_sampling)")
     args = ap.parse_args()

@@ -12,12 +12,14 @@ pixels in [-1, 1] plus a small KL term (the SD recipe's 1e-6 scale), AdamW with 
 cosine decay, seeded. The scaling factor (1 / std of the latents over the training set, as the
 SD-VAE's 0.18215) is measured at the end and stored in the config.
 
-Output (run directory python/runs/<name>/, git-ignored):
-  vae.safetensors   encoder + decoder, F32, metadata ``vae_config`` (diffusers config.json) and
-                    ``vae_training`` (steps, losses, reconstruction PSNR on the held-out split)
-  recon.png         held-out glyphs (top) and their reconstructions (bottom)
+Output:
+  --out (default python/weights/vae-emoji.safetensors, committed: the FiT's training data are
+  this VAE's latents, so a later session continues training in the same latent space)
+                    encoder + decoder, F32, metadata ``vae_config`` (diffusers config.json) and
+                    ``vae_training`` (steps, reconstruction PSNR on the held-out split)
+  python/runs/<name>/recon.png   held-out glyphs (top) and their reconstructions (bottom)
 
-Usage: .venv/bin/python python/train_vae.py [--steps 3000] [--name vae-emoji] [--threads 2]
+Usage: .venv/bin/python python/train_vae.py [--steps 3000] [--out FILE] [--threads 2]
 """
 
 from __future__ import annotations
@@ -139,7 +141,8 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=20251205)
-    ap.add_argument("--name", default="vae-emoji")
+    ap.add_argument("--name", default="vae-emoji", help="run folder for recon.png (python/runs/NAME)")
+    ap.add_argument("--out", type=Path, default=PY / "weights" / "vae-emoji.safetensors")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--data", type=Path, default=ED.DEFAULT_OUT)
     args = ap.parse_args(argv)
@@ -196,7 +199,8 @@ def main(argv=None) -> int:
                "decoder_params": dec_params, "heldout_psnr_32": round(psnr(rec, held), 2),
                "latent_std_unscaled": float(lat.std()), "minutes": round((time.time() - t0) / 60, 1)}
     run = RUNS / args.name
-    save_vae(vae, config, run / "vae.safetensors", quality)
+    save_vae(vae, config, args.out, quality)
+    run.mkdir(parents=True, exist_ok=True)
     from PIL import Image
     top = ((held[:32].clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
     bot = ((rec[:32].clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
