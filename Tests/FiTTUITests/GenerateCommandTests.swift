@@ -68,6 +68,41 @@ import FiTKit
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("batch-11.png").path))
     }
 
+    /// N images, their trajectories in a folder each, and one sheet of all N (one row per seed,
+    /// its x0 estimates then its final image), written once.
+    @Test func countWithASheetWritesEveryImageAndOneSheet() throws {
+        let dir = URL(fileURLWithPath: cli.scratch("n")).deletingLastPathComponent()
+        let out = dir.appendingPathComponent("many.png").path, sheet = dir.appendingPathComponent("many-sheet.png").path
+        let r = try cli.fit("generate", "--model", model, "--class", "3", "--steps", "3", "--seed", "20", "--count", "4",
+                            "--out", out, "--sheet", sheet, "--trajectory", dir.appendingPathComponent("many-steps").path)
+        #expect(r.status == 0, "\(r.stderr)")
+        var finals: [RGBImage] = []
+        for seed in 20...23 {
+            finals.append(try PNGFile.read(dir.appendingPathComponent("many-\(seed).png").path).image)
+            let steps = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("many-steps/seed-\(seed)").path)
+            #expect(steps.count == 6, "seed \(seed): \(steps)")
+        }
+        let image = try PNGFile.read(sheet).image
+        #expect(image.width == 4 * 32 + 5 * 2 && image.height == 4 * 32 + 5 * 2)
+        // the last cell of row r is seed 20+r's final image
+        for (r, final) in finals.enumerated() {
+            for y in 0..<32 {
+                for x in 0..<32 {
+                    let sx = 2 + 3 * 34 + x, sy = 2 + r * 34 + y
+                    let a = Array(image.pixels[(sy * image.width + sx) * 3..<(sy * image.width + sx) * 3 + 3])
+                    let b = Array(final.pixels[(y * 32 + x) * 3..<(y * 32 + x) * 3 + 3])
+                    if a != b { Issue.record("row \(r) differs at \(x),\(y)"); return }
+                }
+            }
+        }
+        // Run again: every path exists, so nothing is written and the error names the first one.
+        let again = try cli.fit("generate", "--model", model, "--class", "3", "--steps", "3", "--seed", "20", "--count", "4",
+                                "--out", out, "--sheet", sheet)
+        cli.expectBadInput(again, mentions: "many-20.png")
+        let tooMany = try cli.fit("generate", "--model", model, "--class", "3", "--count", "10001", "--out", out)
+        #expect(tooMany.status == 64 && tooMany.stderr.contains("--count must be 1…10000"), "\(tooMany.stderr)")
+    }
+
     @Test func badInputIsAClearErrorAndWritesNothing() throws {
         let out = cli.scratch("never.png")
         cli.expectBadInput(try cli.fit("generate", "--model", model, "--class", "99", "--out", out), mentions: "class id 99 is out of range")
@@ -145,6 +180,17 @@ import FiTKit
         let plain = try cli.fit("render", "--model", cli.fixture("pixel-tiny.safetensors"), "--class", "2", "--steps", "2",
                                 "--seed", "4", "--color", "none", "--columns", "16")
         #expect(!plain.stdout.contains("\u{1B}") && plain.stdout.split(separator: "\n").count == 16)
+        #expect(!r.stderr.contains("seed"))     // a seed given is not repeated
+    }
+
+    /// Without --seed, render says which seed it chose (on stderr), and that seed remakes the picture.
+    @Test func renderSaysTheSeedItChose() throws {
+        let args = ["render", "--model", cli.fixture("pixel-tiny.safetensors"), "--class", "1", "--steps", "2", "--color", "256"]
+        let r = try cli.fit(args, environment: [:])
+        #expect(r.status == 0, "\(r.stderr)")
+        let seed = try #require(r.stderr.split(separator: " ").dropFirst().first.flatMap { UInt64($0) }, "\(r.stderr)")
+        let again = try cli.fit(args + ["--seed", "\(seed)"], environment: [:])
+        #expect(again.stdout == r.stdout)
     }
 
     @Test func theEmbeddedModelIsTheDefaultAndListsItsClasses() throws {

@@ -150,6 +150,9 @@ extension LatentModelTests {
         #expect(try cli.fit(["generate", "--model", model, "--vae", vae, "--class", "1", "--steps", "3", "--seed", "5",
                              "--size", "64x32", "--out", b], environment: [:]).status == 0)
         #expect(try PNGFile.read(a).image == (try PNGFile.read(b).image))
+        let inspect = try cli.fit("inspect", carrying)
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(inspect.stdout.contains("VAE:           carried") && inspect.stdout.contains("the VAE's too"), "\(inspect.stdout)")
         // --vae still wins over the carried one.
         let missing = cli.scratch("missing-vae.safetensors")
         cli.expectBadInput(try cli.fit(["generate", "--model", carrying, "--vae", missing, "--class", "1", "--steps", "2",

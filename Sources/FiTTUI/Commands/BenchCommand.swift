@@ -184,7 +184,7 @@ struct DecodeBench: ParsableCommand {
 struct GenerateBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "generate", abstract: "Time sampling steps.")
 
-    @Option(help: "Model checkpoint; without it, random weights in --preset shapes.")
+    @Option(help: "Model checkpoint (`embedded`: the model built into fit); without it, random weights in --preset shapes.")
     var model: String?
 
     @Option(help: "Official model shapes for random weights: \(ModelPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -209,7 +209,7 @@ struct GenerateBench: ParsableCommand {
         try Console.reportingErrors {
             let fit: FiT, name: String
             if let model {
-                fit = try ModelCheckpoint(path: model).makeModel()
+                fit = try ModelCheckpoint(path: try EmbeddedModel.resolve(model)).makeModel()
                 name = URL(fileURLWithPath: model).lastPathComponent
             } else {
                 fit = try FiT(configuration: preset.configuration, weights: RandomWeights(configuration: preset.configuration))

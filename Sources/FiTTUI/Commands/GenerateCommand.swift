@@ -21,10 +21,10 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Output PNG (default: fit-output/<class>-<seed>.png).")
     var out: String?
 
-    @Option(help: "Folder to write every step's x_t and x0 preview to.")
+    @Option(help: "Folder to write every step's x_t and x0 to (a subfolder seed-N per image with --count).")
     var trajectory: String?
 
-    @Option(help: "Write a contact sheet of the trajectory (x_t above, x0 below) to this PNG.")
+    @Option(help: "Write a contact sheet to this PNG: the trajectory (x_t above, x0 below), or with --count one row per image.")
     var sheet: String?
 
     @Option(help: "Number of images (seeds seed, seed+1, …).")
@@ -42,7 +42,7 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        if count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
+        if count < 1 || count > 10_000 { throw ValidationError("--count must be 1…10000, got \(count)") }
         if from == nil && sampling.classLabel == nil { throw ValidationError("--class is required (or --from IMAGE.png)") }
     }
 
@@ -53,9 +53,7 @@ struct GenerateCommand: ParsableCommand {
             let loaded = try model.load(orRecorded: record)
             let plan = try GenerationPlan(options: sampling, model: loaded, record: record,
                                           output: .init(out: out, trajectoryFolder: trajectory, sheet: sheet, force: force))
-            for image in 0..<count {
-                try plan.generate(seed: plan.seed &+ UInt64(image), numbered: count > 1, quiet: quiet)
-            }
+            try plan.generate(count: count, quiet: quiet)
         }
     }
 }

@@ -74,12 +74,44 @@ struct GenerationPlan {
         return url.deletingLastPathComponent().appendingPathComponent("\(stem)-\(seed).\(ext)").path
     }
 
-    /// Runs one generation and writes its files.
-    func generate(seed: UInt64, numbered: Bool, quiet: Bool) throws {
+    /// One generation's pictures for a contact sheet: evenly spaced steps and the final image.
+    struct SheetRow {
+        var xt: [RGBImage]
+        var x0: [RGBImage]
+        var final: RGBImage
+    }
+
+    /// Runs generations for `count` seeds (seed, seed+1, …) and writes their files: one PNG
+    /// each, their trajectories (in a folder per seed when several), and one contact sheet of
+    /// all of them. Every path is checked before the first generation starts.
+    func generate(count: Int, quiet: Bool) throws {
+        let numbered = count > 1
+        let seeds = (0..<count).map { seed &+ UInt64($0) }
+        for s in seeds {
+            try OutputFiles.prepare(outputPath(seed: s, numbered: numbered), force: output.force, createFolder: output.out == nil)
+        }
+        if let sheet = output.sheet { try OutputFiles.prepare(sheet, force: output.force, createFolder: false) }
+        var rows: [SheetRow] = []
+        var firstRecord: GenerationRecord?
+        for s in seeds {
+            let folder = output.trajectoryFolder.map { numbered ? "\($0)/seed-\(s)" : $0 }
+            let (row, record) = try generate(seed: s, numbered: numbered, trajectoryFolder: folder, quiet: quiet)
+            rows.append(row)
+            if firstRecord == nil { firstRecord = record }
+        }
+        if let sheet = output.sheet, let firstRecord {
+            // One generation: x_t above, x0 below, the final image at the end of the x_t row.
+            // Several: one row per seed, its x0 estimates and its final image.
+            let image = rows.count == 1
+                ? ContactSheet.compose([rows[0].xt + [rows[0].final], rows[0].x0])
+                : ContactSheet.compose(rows.map { $0.x0 + [$0.final] })
+            try PNGFile.write(image, text: [(GenerationRecord.textKey, try firstRecord.json())], to: sheet)
+        }
+    }
+
+    /// Runs one generation and writes its PNG (and its trajectory to `trajectoryFolder`).
+    private func generate(seed: UInt64, numbered: Bool, trajectoryFolder: String?, quiet: Bool) throws -> (SheetRow, GenerationRecord) {
         let path = outputPath(seed: seed, numbered: numbered)
-        let (sheet, trajectoryFolder) = (output.sheet, output.trajectoryFolder)
-        try OutputFiles.prepare(path, force: output.force, createFolder: output.out == nil)
-        if let sheet { try OutputFiles.prepare(sheet, force: output.force, createFolder: false) }
         if let trajectoryFolder { try OutputFiles.prepareFolder(trajectoryFolder) }
 
         let trajectory = try DenoisingTrajectory(model: loaded.model, parameters: parameters(seed: seed))
@@ -89,17 +121,17 @@ struct GenerationPlan {
         var last: TrajectoryStep?
         while let step = iterator.next() {
             progress.update(step: step)
-            if sheet != nil || trajectoryFolder != nil { kept.append(step) }
+            if output.sheet != nil || trajectoryFolder != nil { kept.append(step) }
             last = step
         }
-        guard let last else { return }
+        guard let last else { throw FiTError.invalidInput("the sampler made no steps") }
         let record = GenerationRecord(software: "fit \(FitCommand.configuration.version)", modelPath: loaded.path,
                                       modelHash: loaded.fingerprint, classID: classID, className: loaded.className(classID),
                                       width: width, height: height, steps: steps, sampler: sampler, cfg: cfg,
                                       scalePow: scalePow, guidedChannels: guidedChannels, seed: seed, rope: rope)
         // The final image and every x0 estimate written are full decodes (the VAE for latent
         // models). The noisy x_t of a latent model is written as its preview, enlarged: decoding
-        // noise costs a VAE pass per step and shows little more.
+        // noise with a large VAE costs a pass per step and shows little more.
         let decoder = loaded.decoder
         progress.note(decoding: decoder.previewIsApproximate)
         let final = try decoder.decode(last.next, index: 0)
@@ -112,13 +144,14 @@ struct GenerationPlan {
                 try PNGFile.write(try decoder.decode(step.x0, index: 0), to: "\(trajectoryFolder)/\(name)-x0.png")
             }
         }
-        if let sheet {
+        var row = SheetRow(xt: [], x0: [], final: final)
+        if output.sheet != nil {
             let chosen = ContactSheet.evenlySpaced(count: kept.count, limit: 16).map { kept[$0] }
-            let image = ContactSheet.compose([chosen.map { noisy($0.xt) } + [final],
-                                              try chosen.map { try decoder.decode($0.x0, index: 0) }])
-            try PNGFile.write(image, text: [(GenerationRecord.textKey, try record.json())], to: sheet)
+            row.xt = chosen.map { noisy($0.xt) }
+            row.x0 = try chosen.map { try decoder.decode($0.x0, index: 0) }
         }
         progress.finish(path: path, evaluations: iterator.evaluations)
+        return (row, record)
     }
 }
 

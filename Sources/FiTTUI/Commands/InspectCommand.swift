@@ -27,37 +27,51 @@ struct InspectCommand: ParsableCommand {
             }
             let model = try ModelCheckpoint(path: path, configurationPath: config)
             let c = model.configuration
-            let shapes = model.file.tensorShapesByName
+            let carried = model.carriedVAE
+            let shapes = carried == nil ? model.file.tensorShapesByName
+                : WeightSubset(model.file, outside: VAECheckpoint.carriedPrefix).tensorShapesByName
             var dtypes: [String: Int] = [:]
             for e in model.file.entries.values { dtypes[e.dtype.rawValue, default: 0] += 1 }
             let preset = ModelPreset.detect(shapes: shapes, path: checkpoint)
             let latent = c.inChannels == 4
-            let pixelsPerToken = c.patchSize * (latent ? 8 : 1)
+            let factor = carried?.configuration.downsamplingFactor ?? 8
+            let pixelsPerToken = c.patchSize * (latent ? factor : 1)
             let family = c.useSit ? "FiTv2-style: rectified flow, predicts velocity"
                                   : "FiTv1-style: DDPM, predicts noise\(c.learnSigma ? " and variance" : "")"
             var lines = [
                 "checkpoint:    \(checkpoint)",
                 "configuration: \(model.source)",
                 "preset:        \(preset?.rawValue ?? "none (tensors match no official model)")",
-                "model:         \(family); \(latent ? "latent space (SD-VAE, 8×)" : "\(c.inChannels)-channel pixel space")",
+                "model:         \(family); \(latent ? (carried == nil ? "latent space (SD-VAE, 8×)" : "latent space of the VAE it carries (\(factor)×)") : "\(c.inChannels)-channel pixel space")",
                 "network:       hidden \(c.hiddenSize), depth \(c.depth), heads \(c.numHeads) × \(c.headDim), patch \(c.patchSize), "
                     + "channels \(c.inChannels) → \(c.outChannels), \(c.useSwiglu ? "SwiGLU" : "GELU MLP") \(c.ffnHidden)",
                 "conditioning:  adaLN \(c.usesLoRAAdaLN ? "LoRA r=\(c.adalnLoraDim ?? 0) + global" : "full 6D"), "
                     + "QK-norm \(c.qNorm ?? "none"), \(c.numClasses) classes\(c.classDropoutProb > 0 ? " + null class \(c.numClasses)" : "")",
-                "parameters:    \(grouped(c.parameterCount)) expected; file holds \(grouped(model.file.entries.values.reduce(0) { $0 + $1.elementCount })) "
-                    + "in \(model.file.entries.count) tensors (\(dtypes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))",
+                "parameters:    \(grouped(c.parameterCount)) expected; file holds \(grouped(shapes.values.reduce(0) { $0 + $1.reduce(1, *) })) "
+                    + "in \(shapes.count) tensors (\(dtypes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))",
                 "RoPE:          \(c.customFreqs), decouple \(c.decouple), ori_max_pe_len \(c.defaultOriMaxPeLen); "
                     + "trained on ≤ \(c.contextSize) tokens; at most \(RoPE2D.maximumSide) tokens per side "
                     + "(\(RoPE2D.maximumSide * pixelsPerToken) px); sizes in steps of \(pixelsPerToken) px",
                 "BLAS:          core \(BLASRuntime.coreName) (\(BLASRuntime.coreSource)), threads \(Parallel.threads)",
             ]
+            if let carried {
+                let v = carried.configuration
+                lines.append("VAE:           carried (vae.*): block_out_channels \(v.blockOutChannels), layers_per_block \(v.layersPerBlock), "
+                             + "\(v.latentChannels) → \(v.outChannels) channels, ×\(v.downsamplingFactor), scaling \(v.scalingFactor); "
+                             + "\(grouped(v.decodeMACs(height: 1, width: 1))) multiply-adds per latent pixel")
+            }
+            if let advice = try? ModelMetadata(file: model.file).recommended, let ext = advice.extrapolation {
+                lines.append("advice:        \(advice.interpolation ?? "the model's own") RoPE up to \(ext.trainedTokens) tokens and \(ext.trainedSide) per side "
+                             + "(the trained sizes); beyond: \(ext.interpolation)\(ext.decouple == true ? " decoupled" : "")")
+            }
             if !c.unknownKeys.isEmpty { lines.append("unknown keys:  \(c.unknownKeys.joined(separator: ", ")) (ignored)") }
             let others = model.file.metadata.keys.filter { $0 != "fit_config" }.sorted()
             if !others.isEmpty { lines.append("metadata:      \(others.joined(separator: ", "))") }
             var failure: FiTError?
             do {
                 try FiT.verifyBinding(configuration: c, shapes: shapes)
-                lines.append("binding:       ok (strict: every tensor present with its exact shape)")
+                if let carried { _ = try carried.makeDecoder() }
+                lines.append("binding:       ok (strict: every tensor present with its exact shape\(carried == nil ? "" : ", the VAE's too"))")
             } catch let error as FiTError {
                 lines.append("binding:       FAILED")
                 failure = error

@@ -42,6 +42,7 @@ struct RenderCommand: ParsableCommand {
         try Console.reportingErrors {
             let loaded = try model.load()
             let plan = try GenerationPlan(options: sampling, model: loaded, record: nil)
+            if sampling.seed == nil { Console.note("seed \(plan.seed) (pass --seed \(plan.seed) to make this image again)") }
             var chosen: TrajectoryStep?
             for s in try DenoisingTrajectory(model: loaded.model, parameters: plan.parameters(seed: plan.seed)) {
                 chosen = s
