@@ -72,6 +72,37 @@ import Testing
                        + "--seed 3 --threads 1 --out-dir \(outDir) \(extra)")
     }
 
+    /// Home and End reach the first and last step whatever TERM says and whichever encoding the
+    /// terminal sends (tmux sends ESC [1~ / ESC [4~; xterm ESC OH / ESC OF or ESC [H / ESC [F).
+    @Test(.enabled(if: tmuxAvailable)) func homeAndEndInEveryEncoding() throws {
+        for term in ["xterm-256color", "screen-256color"] {
+            let tmux = Tmux()
+            let outDir = URL(fileURLWithPath: cli.scratch("x")).deletingLastPathComponent().appendingPathComponent("home-end").path
+            try tmux.start("TERM=\(term) LANG=C.UTF-8 LC_ALL=C.UTF-8 \(CommandLineTests.binary) explore --model "
+                           + "\(cli.fixture("pixel-tiny.safetensors")) --seed 3 --threads 1 --out-dir \(outDir)")
+            try tmux.waitFor("press g to generate")
+            try tmux.keys("Down", "Down")
+            for _ in 0..<5 { try tmux.keys("H") }
+            for _ in 0..<5 { try tmux.keys("l") }
+            try tmux.waitFor("steps    6")
+            try tmux.keys("g")
+            try tmux.waitFor("step 6/6")
+            try tmux.keys("Left")
+            try tmux.waitFor("step 5/6")
+            try tmux.keys("Home")
+            try tmux.waitFor("step 1/6")
+            try tmux.keys("End")
+            try tmux.waitFor("step 6/6")
+            for (home, end) in [("\u{1B}OH", "\u{1B}OF"), ("\u{1B}[H", "\u{1B}[F"), ("\u{1B}[1~", "\u{1B}[4~"), ("\u{1B}[7~", "\u{1B}[8~")] {
+                try tmux.run(["send-keys", "-t", "0", "-l", home])
+                try tmux.waitFor("step 1/6 after \(term) \(home.debugDescription)") { $0.contains("step 1/6") }
+                try tmux.run(["send-keys", "-t", "0", "-l", end])
+                try tmux.waitFor("step 6/6 after \(term) \(end.debugDescription)") { $0.contains("step 6/6") }
+            }
+            try tmux.keys("q")
+        }
+    }
+
     @Test(.enabled(if: tmuxAvailable)) func pickGenerateStepCompareExportQuit() throws {
         let tmux = Tmux()
         let outDir = URL(fileURLWithPath: cli.scratch("x")).deletingLastPathComponent().appendingPathComponent("exports").path

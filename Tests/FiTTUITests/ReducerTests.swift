@@ -1,3 +1,4 @@
+import Foundation
 import FiTKit
 import Testing
 @testable import FiTTUI
@@ -133,6 +134,30 @@ import Testing
         _ = reduce(&s, .stepArrived(generation: 2, lane: 0, frame: frame(1), stepsPerSecond: 1))
         _ = reduce(&s, .stepArrived(generation: 2, lane: 1, frame: frame(0), stepsPerSecond: 1))
         #expect(s.availableSteps == 1 && s.position == 0)
+    }
+
+    /// `auto` RoPE follows the model's advice for the size, says what it chose, and comparing
+    /// RoPE modes sets the other lane to the next method after the one really used.
+    @Test func autoRoPEFollowsTheModelsAdviceForTheSize() throws {
+        var model = Self.model
+        model.recommended = try JSONDecoder().decode(ModelMetadata.RecommendedSampling.self, from: Data(
+            #"{"interpolation": "no", "extrapolation": {"interpolation": "dynntk", "decouple": true, "trained_tokens": 144, "trained_side": 16}}"#.utf8))
+        model.defaults.extrapolation = .auto
+        var s = AppState(model: model)
+        #expect(s.display(.extrapolation) == "auto: none")
+        #expect(model.rope(for: s.settings) == RoPEScaling(interpolation: .no))
+        (s.settings.width, s.settings.height) = (64, 64)           // 16×16 tokens: beyond 144
+        #expect(s.display(.extrapolation) == "auto: VisionNTK")
+        #expect(model.rope(for: s.settings) == RoPEScaling(interpolation: .dynntk, decouple: true))
+        (s.settings.width, s.settings.height) = (64, 32)           // 16×8: trained
+        #expect(s.display(.extrapolation) == "auto: none")
+        (s.settings.width, s.settings.height) = (64, 64)
+        _ = reduce(&s, .toggleCompare)
+        guard case .startGeneration(_, let lanes) = reduce(&s, .generate).last else { Issue.record("no generation"); return }
+        #expect(lanes.map(\.extrapolation) == [.auto, .visionYaRN])
+        // choosing a method by hand overrides the advice
+        s.settings.extrapolation = .none
+        #expect(model.rope(for: s.settings) == nil && s.display(.extrapolation) == "none")
     }
 
     @Test func exportNeedsSomethingToExport() {

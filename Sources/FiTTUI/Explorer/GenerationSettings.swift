@@ -57,14 +57,21 @@ struct ModelInfo: Equatable, Sendable {
         return recommended.rope(height: s.height / sizeStep, width: s.width / sizeStep)
     }
 
+    /// The explicit method `s` uses: its own, or for `auto` the one the advice resolves to
+    /// (`nil` when the advice names a method the explorer does not list).
+    func resolvedExtrapolation(_ s: GenerationSettings) -> Extrapolation? {
+        guard s.extrapolation == .auto else { return s.extrapolation }
+        guard let chosen = rope(for: s), chosen.interpolation != .no else { return Extrapolation.none }
+        return Extrapolation.allCases.first { $0 != .auto && $0.scaling?.interpolation == chosen.interpolation
+            && $0.scaling?.decouple == chosen.decouple }
+    }
+
     /// How the RoPE row reads: the method, and for `auto` what it resolves to at this size.
     func ropeLabel(for s: GenerationSettings) -> String {
         guard s.extrapolation == .auto else { return s.extrapolation.rawValue }
-        let chosen = rope(for: s)
-        let name = Extrapolation.allCases.first { $0 != .auto && $0.scaling?.interpolation == chosen?.interpolation
-            && $0.scaling?.decouple == chosen?.decouple }?.rawValue
-            ?? chosen.map { "\($0.interpolation.rawValue)\($0.decouple ? "+decouple" : "")" } ?? "none"
-        return "auto: \(chosen?.interpolation == RoPEInterpolation.no ? "none" : name)"
+        let name = resolvedExtrapolation(s)?.rawValue
+            ?? rope(for: s).map { "\($0.interpolation.rawValue)\($0.decouple ? "+decouple" : "")" } ?? "none"
+        return "auto: \(name)"
     }
 
     /// Presets for ratios 1:1, 4:3, 3:4, 3:2, 16:9, 2:1, 1:2, 3:1 at the training area and at 1.5× its side.

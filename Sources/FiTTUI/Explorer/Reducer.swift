@@ -239,8 +239,9 @@ func laneSettings(_ state: AppState) -> [(settings: GenerationSettings, label: S
     let label: (GenerationSettings) -> String
     switch dimension {
     case .extrapolation:
-        let all = Extrapolation.allCases
-        other.extrapolation = all.cycled(from: base.extrapolation, by: 1)
+        // The other lane takes the next method after the one this lane really uses (`auto` resolved).
+        let explicit = Extrapolation.allCases.filter { $0 != .auto }
+        other.extrapolation = explicit.cycled(from: state.model.resolvedExtrapolation(base) ?? .none, by: 1)
         label = { state.model.ropeLabel(for: $0) }
     case .guidance:
         other.cfg = base.cfg > 1 ? 1 : 4

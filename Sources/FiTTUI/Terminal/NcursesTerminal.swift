@@ -47,6 +47,7 @@ final class NcursesTerminal {
         cbreak()
         noecho()
         keypad(fit_stdscr(), true)
+        Self.defineHomeAndEnd()
         curs_set(0)
         set_escdelay(25)
         Self.installSignalHandlers()
@@ -220,6 +221,13 @@ final class NcursesTerminal {
     private static func writeRaw(_ s: String) {
         var bytes = Array(s.utf8)
         _ = write(STDOUT_FILENO, &bytes, bytes.count)
+    }
+
+    /// Home and End in every common encoding, whatever the terminfo entry says: tmux and screen
+    /// send `ESC [1~` / `ESC [4~` even under TERM=xterm-256color, whose entry knows `ESC OH` / `ESC OF`.
+    private static func defineHomeAndEnd() {
+        for sequence in ["\u{1B}[1~", "\u{1B}[7~", "\u{1B}[H", "\u{1B}OH"] { define_key(sequence, KEY_HOME) }
+        for sequence in ["\u{1B}[4~", "\u{1B}[8~", "\u{1B}[F", "\u{1B}OF"] { define_key(sequence, KEY_END) }
     }
 
     /// Ctrl-C and SIGTERM restore the terminal before the process ends. The signals the
