@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FIXTURES := Tests/FiTKitTests/Fixtures/forward
 THREADS ?= $(shell nproc)
 
-.PHONY: all deps venv build release run test test-swift test-python fixtures bench clean \
+.PHONY: all deps venv build release run test test-swift test-python test-fuzz fuzz fixtures bench clean \
         dataset vae train export-model embedded-fixtures evaluate samples plot-training
 
 all: build
@@ -39,8 +39,14 @@ release: deps
 run: release
 	.build/release/fit explore
 
-## test: set up and run every test (Swift and Python)
-test: venv test-swift test-python
+## test: set up and run every test (Swift, Python, and the fuzz targets for FUZZ_SECONDS each)
+test: venv test-swift test-python test-fuzz
+
+FUZZ_SECONDS ?= 20
+
+## fuzz / test-fuzz: libFuzzer on the safetensors and PNG-record parsers (Fuzz/run.sh; make fuzz FUZZ_SECONDS=600)
+fuzz test-fuzz: deps
+	Fuzz/run.sh $(FUZZ_SECONDS)
 
 test-swift: build
 	swift test

@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "fit", targets: ["FiTTUI"]),
         .library(name: "FiTKit", targets: ["FiTKit"]),
+        .executable(name: "fit-fuzz", targets: ["FiTFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -17,10 +18,13 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncursesw5-dev"])]),
 
+        // MARK: - Signal handling (async-signal-safe C)
+        .target(name: "CSignalGuard"),
+
         // MARK: - The inference core
         .target(
             name: "FiTKit",
-            dependencies: ["CBLAS", "CPNG"],
+            dependencies: ["CBLAS", "CPNG", "CSignalGuard"],
             // The model math is optimised in debug builds too: the tests decode real-size images.
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
                             .unsafeFlags(["-O"], .when(configuration: .debug))]
@@ -32,10 +36,17 @@ let package = Package(
             dependencies: [
                 "FiTKit",
                 "CNcurses",
+                "CSignalGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["Resources/README.md"],
             resources: [.copy("Resources/fit-emoji.safetensors"), .copy("Resources/imagenet-1k-classes.json")]
+        ),
+
+        // MARK: - Fuzz targets for the parsers of untrusted files (`make fuzz`)
+        .executableTarget(
+            name: "FiTFuzz",
+            dependencies: ["FiTKit"]
         ),
 
         // MARK: - Tests
@@ -46,7 +57,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FiTTUITests",
-            dependencies: ["FiTKit", "FiTTUI"]
+            dependencies: ["FiTKit", "FiTTUI", "FiTFuzz"]
         ),
     ],
     swiftLanguageModes: [.v5]

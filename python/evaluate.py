@@ -522,14 +522,20 @@ def settings_for(args, info: dict) -> List[Setting]:
 # commands
 # ----------------------------------------------------------------------------------------------
 
-class Models:
-    """The checkpoint's FiT per RoPE mode (built on first use) and the VAE it carries."""
+DEFAULT_VAE = PY / "weights" / "vae-emoji.safetensors"
 
-    def __init__(self, checkpoint: Path):
-        from fit_reference.vae import load_carried_vae
+
+class Models:
+    """The checkpoint's FiT per RoPE mode (built on first use) and its VAE: the one it carries,
+    else ``vae`` (for a latent training snapshot: the embedded model's VAE by default)."""
+
+    def __init__(self, checkpoint: Path, vae: Path | None = None):
+        from fit_reference.vae import load_carried_vae, load_vae
         self.checkpoint = checkpoint
         self.base = S.load_fit_checkpoint(checkpoint)
         self.vae = load_carried_vae(checkpoint)
+        if self.vae is None and self.base.in_channels == 4:
+            self.vae = load_vae(vae or DEFAULT_VAE)
         self._by_mode = {}
 
     def fit(self, mode: str):
@@ -577,7 +583,7 @@ def run_evaluation(args, data: dict, clf, clf_info: dict, log=print) -> dict:
 
     info = checkpoint_info(args.checkpoint)      # read with the weights (a training run may replace the file)
     settings = settings_for(args, info)
-    models = Models(args.checkpoint)
+    models = Models(args.checkpoint, args.vae)
     torch.set_num_threads(args.threads)
     for st in settings:
         t0 = time.time()
@@ -627,7 +633,7 @@ def evaluation_markdown(results, meta, args) -> str:
 
 def run_sweep(args, clf, log=print) -> dict:
     info = checkpoint_info(args.checkpoint)
-    models = Models(args.checkpoint)
+    models = Models(args.checkpoint, args.vae)
     torch.set_num_threads(args.threads)
     classes, seeds = sample_plan(args.per_class, args.seed)
     h, w = parse_hw(args.sizes.split(",")[0])
@@ -691,6 +697,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--vae", type=Path, help=f"VAE for a latent checkpoint that carries none (default {DEFAULT_VAE.relative_to(PY.parent)})")
     ap.add_argument("--per-class", type=int, default=None,
                     help="samples per class (default 8; with --sweep 4)")
     ap.add_argument("--seed", type=int, default=0, help="first seed (default 0)")

@@ -18,8 +18,11 @@ public enum FiTError: Error, Equatable, CustomStringConvertible {
     case invalidInput(String)
     case gridNotDivisible(height: Int, width: Int, patchSize: Int)
     case gridTooLarge(rows: Int, columns: Int, limit: Int)
-    case classOutOfRange(label: Int, numClasses: Int)
+    /// `acceptsNull`: whether id `numClasses` (the unconditional class) would be accepted here.
+    case classOutOfRange(label: Int, numClasses: Int, acceptsNull: Bool = false)
     case missingVAE(model: String)
+    // Numbers
+    case nonFiniteValues(output: String, step: Int?, steps: Int?)
 
     public var description: String {
         switch self {
@@ -61,8 +64,13 @@ public enum FiTError: Error, Equatable, CustomStringConvertible {
             return "\(model) makes 4-channel latents and needs the SD-VAE decoder to turn them into pixels: pass --vae FILE, "
                 + "set FIT_VAE=FILE, or put vae.safetensors beside the model. The VAE is stabilityai/sd-vae-ft-ema "
                 + "(diffusion_pytorch_model.safetensors); see docs/official-checkpoints.md."
-        case .classOutOfRange(let label, let numClasses):
-            return "class id \(label) is out of range: use 0…\(numClasses - 1), or \(numClasses) for the unconditional (null) class."
+        case .nonFiniteValues(let output, let step, let steps):
+            let at = step.map { " at step \($0 + 1)\(steps.map { " of \($0)" } ?? "")" } ?? ""
+            return "NaN or infinite values appeared\(at) in \(output); the result would be garbage, so nothing was written. "
+                + "The weights may hold NaN/Inf (check the file with fit inspect) or the guidance scale is too large (lower --cfg)."
+        case .classOutOfRange(let label, let numClasses, let acceptsNull):
+            return "class id \(label) is out of range: use 0…\(numClasses - 1)"
+                + (acceptsNull ? ", or \(numClasses) for the unconditional (null) class." : ".")
         }
     }
 

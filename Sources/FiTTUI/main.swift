@@ -1,3 +1,4 @@
+import CSignalGuard
 import FiTKit
 #if canImport(Glibc)
 import Glibc
@@ -7,4 +8,6 @@ import Glibc
 BLASRuntime.selectFastKernels()
 // A file-size limit (or a full quota) must fail a write with an error we report, not kill us.
 signal(SIGXFSZ, SIG_IGN)
+// Signals remove a half-written file and restore the terminal before the process ends.
+fit_guard_install()
 FitCommand.main()

@@ -44,6 +44,34 @@ import Testing
         #expect(throws: FiTError.self) { try c.validate() }
     }
 
+    /// Every value a hostile or mistaken file may hold that the model cannot run: each one is an
+    /// error naming its key, before any shape arithmetic or allocation depends on it.
+    @Test(arguments: [
+        ("num_heads", "0"), ("num_heads", "-4"), ("patch_size", "4611686018427387904"), ("patch_size", "0"),
+        ("depth", "-1"), ("depth", "100000000"), ("hidden_size", "9223372036854775807"), ("in_channels", "1000000000"),
+        ("num_classes", "0"), ("num_classes", "4000000000000"), ("context_size", "0"), ("context_size", "1099511627776"),
+        ("mlp_ratio", "0"), ("mlp_ratio", "-1"), ("mlp_ratio", "1e300"), ("mlp_ratio", "0.0001"),
+        ("class_dropout_prob", "1"), ("class_dropout_prob", "-0.1"), ("rope_theta", "0"), ("rope_theta", "-10000"),
+        ("rope_theta", "1e999"), ("time_shifting", "0"), ("adaln_lora_dim", "0"), ("adaln_lora_dim", "100000"),
+        ("ori_max_pe_len", "0"), ("max_pe_len_h", "-3"), ("max_pe_len_w", "100000"),
+    ])
+    func outOfRangeValuesNameTheirKey(_ key: String, _ value: String) throws {
+        var fields = ["hidden_size": "64", "depth": "2", "num_heads": "4", "adaln_type": #""lora""#, "adaln_lora_dim": "8"]
+        fields[key] = value
+        let json = "{" + fields.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
+        guard let c = try? decode(json) else { return } // a value JSON or the decoder already refuse (1e999) is refused too
+        do {
+            try c.validate()
+            Issue.record("\(key) = \(value) was accepted")
+        } catch {
+            #expect("\(error)".contains(key), "\(error)")
+        }
+    }
+
+    @Test func theSameConfigurationWithSaneValuesIsAccepted() throws {
+        try decode(#"{"hidden_size": 64, "depth": 2, "num_heads": 4, "adaln_type": "lora", "adaln_lora_dim": 8}"#).validate()
+    }
+
     @Test func wrongTypeNamesTheKey() {
         #expect(throws: FiTError.self) { try decode(#"{"depth": "deep"}"#) }
         do { _ = try decode(#"{"depth": "deep"}"#) } catch { #expect("\(error)".contains("depth")) }

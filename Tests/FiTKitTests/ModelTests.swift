@@ -39,10 +39,10 @@ import Testing
     }
 
     @Test func classOutOfRange() {
-        #expect(throws: FiTError.classOutOfRange(label: 11, numClasses: 10)) {
+        #expect(throws: FiTError.classOutOfRange(label: 11, numClasses: 10, acceptsNull: true)) {
             try Self.model.forward(Tensor(zeros: [1, 4, 4, 4]), t: [0.5], y: [11])
         }
-        #expect(throws: FiTError.classOutOfRange(label: -1, numClasses: 10)) {
+        #expect(throws: FiTError.classOutOfRange(label: -1, numClasses: 10, acceptsNull: true)) {
             try Self.model.forward(Tensor(zeros: [1, 4, 4, 4]), t: [0.5], y: [-1])
         }
     }

@@ -68,6 +68,38 @@ import Testing
         #expect(reason(file(header: header, dataBytes: 16))?.contains("overlap") == true)
     }
 
+    @Test func fractionalOrNonIntegerOffsetsAndShapes() {
+        for header in [#"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16.5]}}"#,
+                       #"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0.0,16]}}"#,
+                       #"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,1.6e1]}}"#,
+                       #"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,"16"]}}"#,
+                       #"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,true]}}"#,
+                       #"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,18446744073709551615]}}"#] {
+            #expect(reason(file(header: header, dataBytes: 16))?.contains("invalid data_offsets") == true, "\(header)")
+        }
+        for header in [#"{"w":{"dtype":"F32","shape":[4.0],"data_offsets":[0,16]}}"#,
+                       #"{"w":{"dtype":"F32","shape":[2.5, 2],"data_offsets":[0,16]}}"#] {
+            #expect(reason(file(header: header, dataBytes: 16))?.contains("invalid shape") == true, "\(header)")
+        }
+    }
+
+    @Test func headerMustStartWithABrace() {
+        let valid = #"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#
+        #expect(reason(file(header: valid, dataBytes: 16)) == nil)
+        #expect(reason(file(header: "\u{FEFF}" + valid, dataBytes: 16))?.contains("byte-order mark") == true)
+        #expect(reason(file(header: " " + valid, dataBytes: 16))?.contains("does not start with '{'") == true)
+    }
+
+    @Test func onlyRegularFilesAreOpened() throws {
+        let folder = Fixtures.scratchDirectory().path
+        #expect(reason(folder)?.contains("not a regular file") == true)
+        #expect(reason("/dev/zero")?.contains("not a regular file") == true)
+        let fifo = Fixtures.scratchDirectory().appendingPathComponent("pipe.safetensors").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // Opening a FIFO for reading blocks until a writer comes; the reader must refuse it instead.
+        #expect(reason(fifo)?.contains("not a regular file (a FIFO)") == true)
+    }
+
     @Test func unknownDType() {
         let header = #"{"w":{"dtype":"Q4","shape":[4],"data_offsets":[0,2]}}"#
         #expect(reason(file(header: header, dataBytes: 2))?.contains("dtype Q4") == true)

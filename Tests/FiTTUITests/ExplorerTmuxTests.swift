@@ -211,16 +211,27 @@ import Testing
         try tmux.keys("q")
     }
 
+    /// Ctrl-C restores the screen and ends fit by SIGINT (re-raised after the clean-up, so that
+    /// a calling shell script stops too, as it should). A small parent that survives SIGINT
+    /// reports how fit ended and the tty modes it left.
     @Test(.enabled(if: tmuxAvailable)) func controlCRestoresTheTerminal() throws {
+        let parent = URL(fileURLWithPath: cli.scratch("parent.py")).path
+        try """
+            import signal, subprocess, sys
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            code = subprocess.call(sys.argv[1:], preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+            print("exit=%d" % (128 - code if code < 0 else code), flush=True)
+            subprocess.call("stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo|isig|icrnl)$' | tr '\\n' ' '; echo modes; sleep 60", shell=True)
+            """.write(toFile: parent, atomically: true, encoding: .utf8)
         let tmux = Tmux()
-        try tmux.start("\(CommandLineTests.binary) explore --model \(cli.fixture("pixel-tiny.safetensors")) --seed 2 --threads 1 --out-dir /tmp; "
-                       + "echo exit=$?; tput cols; sleep 10")
+        try tmux.start("python3 \(parent) \(CommandLineTests.binary) explore --model \(cli.fixture("pixel-tiny.safetensors")) --seed 2 --threads 1 --out-dir /tmp")
         try tmux.waitFor("press g to generate")
         try tmux.keys("g")
         try tmux.keys("C-c")
-        let screen = try tmux.waitFor("the explorer to end") { $0.contains("exit=") }
-        #expect(screen.contains("exit=130"))
+        let screen = try tmux.waitFor("the explorer to end") { $0.contains("modes") }
+        #expect(screen.contains("exit=130"), "\(screen)")
         #expect(!screen.contains("timeline")) // back on the normal screen, not the explorer's
+        try ExplorerRobustnessTests().expectRestored(tmux, screen, context: "Ctrl-C")
     }
 
     @Test func notATerminalIsAClearError() throws {

@@ -75,6 +75,26 @@ import Testing
         }
     }
 
+    @Test func aThemeThatIsNotUTF8NamesItsLineAndTheListNamesDefaultOnce() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fit-themes-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/latin1.theme"
+        let bytes = Array("# ok\ntheme[main_bg]=\"#102030\"\n# caf".utf8) + [0xE9] + Array("\n".utf8)
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        #expect(throws: Theme.ParseError(path: path, line: 3, text: "# caf\u{FFFD}", reason: "is not UTF-8 text")) {
+            try Theme.load("latin1", folders: [folder])
+        }
+        FileManager.default.createFile(atPath: folder + "/default.theme", contents: Data("theme[main_bg]=\"#000000\"\n".utf8))
+        let names = Theme.available(in: [folder, folder])
+        #expect(names == ["default", "latin1"])
+        do { _ = try Theme.load("nope", folders: [folder]); Issue.record("expected an error") } catch {
+            #expect("\(error)" == "no theme 'nope'; available: default, latin1")
+        }
+        do { _ = try Theme.load(folder, folders: []); Issue.record("a folder is not a theme") } catch {
+            #expect("\(error)".hasPrefix("no theme"))
+        }
+    }
+
     @Test func shippedThemesAllParse() throws {
         let folder = CommandLineTests.root.appendingPathComponent("themes").path
         let names = Theme.available(in: [folder])

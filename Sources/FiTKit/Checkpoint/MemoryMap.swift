@@ -8,7 +8,8 @@ final class MemoryMap: @unchecked Sendable {
     let size: Int
 
     init(path: String) throws {
-        let fd = open(path, O_RDONLY)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else {
             if errno == ENOENT { throw FiTError.fileNotFound(path: path) }
             throw FiTError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
@@ -18,9 +19,7 @@ final class MemoryMap: @unchecked Sendable {
         guard fstat(fd, &info) == 0 else {
             throw FiTError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
         }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw FiTError.unreadableFile(path: path, reason: "not a regular file")
-        }
+        try RegularFile.requireRegular(info, path: path)
         size = Int(info.st_size)
         guard size > 0 else { throw FiTError.malformedSafetensors(path: path, reason: "the file is empty") }
         guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {

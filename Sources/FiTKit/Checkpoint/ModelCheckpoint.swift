@@ -25,7 +25,7 @@ public struct ModelCheckpoint: @unchecked Sendable {
     /// The VAE the file carries for its latents (`vae.*` tensors and `vae_config` metadata), if any.
     public let carriedVAE: VAECheckpoint?
 
-    /// Opens `path` and resolves its configuration (see the type's discussion).
+    /// Opens `path`, resolves its configuration (see the type's discussion) and validates it.
     public init(path: String, configurationPath: String? = nil) throws {
         file = try SafetensorsFile(path: path)
         if let configurationPath {
@@ -43,6 +43,7 @@ public struct ModelCheckpoint: @unchecked Sendable {
         } else {
             throw FiTError.missingConfiguration(path: path)
         }
+        try configuration.validate()
         carriedVAE = try VAECheckpoint(carriedBy: file)
     }
 
@@ -60,8 +61,7 @@ public struct ModelCheckpoint: @unchecked Sendable {
 
     /// Decodes a configuration JSON file (a params object, or nested under `network_config.params`).
     public static func configuration(at path: String) throws -> FiTConfiguration {
-        guard let data = FileManager.default.contents(atPath: path) else { throw FiTError.fileNotFound(path: path) }
-        return try decodeConfiguration(data, origin: path)
+        try decodeConfiguration(try RegularFile.read(path, limit: 1 << 20), origin: path)
     }
 
     /// Decodes a params object, also when nested as `{"network_config": {"params": …}}` or `{"params": …}`.

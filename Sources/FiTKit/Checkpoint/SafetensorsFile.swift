@@ -61,6 +61,11 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
         dataStart = 8 + Int(headerLength)
         let headerBytes = Data(bytes: map.base + 8, count: Int(headerLength))
+        // The format requires the header to start with '{' (no byte-order mark, no leading space).
+        guard headerBytes.first == UInt8(ascii: "{") else {
+            throw bad(headerBytes.starts(with: [0xEF, 0xBB, 0xBF]) ? "the header starts with a UTF-8 byte-order mark; it must start with '{'"
+                                                                   : "the header does not start with '{'")
+        }
         guard let json = try? JSONSerialization.jsonObject(with: headerBytes), let header = json as? [String: Any] else {
             throw bad("the header is not a JSON object")
         }
@@ -86,13 +91,13 @@ public final class SafetensorsFile: @unchecked Sendable {
                 throw FiTError.unsupportedDType(path: path, tensor: name, dtype: dtypeName)
             }
             let shape = try shapeValues.map { v -> Int in
-                guard let n = (v as? NSNumber)?.intValue, n >= 0, (v as? NSNumber)?.doubleValue == Double(n) else {
+                guard let n = Self.wholeNumber(v), n >= 0 else {
                     throw bad("tensor '\(name)' has an invalid shape \(shapeValues)")
                 }
                 return n
             }
             let offsets = try offsetValues.map { v -> Int in
-                guard let n = (v as? NSNumber)?.intValue, n >= 0 else {
+                guard let n = Self.wholeNumber(v), n >= 0 else {
                     throw bad("tensor '\(name)' has invalid data_offsets \(offsetValues)")
                 }
                 return n
@@ -115,6 +120,15 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
         self.metadata = metadata
         self.entries = entries
+    }
+
+    /// `v` as an `Int` when it is a JSON integer (not a number written with a fraction or an
+    /// exponent, a boolean or a string), as the format's reference parser requires.
+    private static func wholeNumber(_ v: Any) -> Int? {
+        guard let number = v as? NSNumber, ["i", "q", "l", "s", "Q", "L", "I", "S"].contains(String(cString: number.objCType)) else {
+            return nil
+        }
+        return Int(exactly: number.int64Value)
     }
 
     /// Drops the file's pages from resident memory (after its tensors were copied or transformed

@@ -33,6 +33,7 @@ public struct LatentDecoder: ImageDecoder {
         let one = Tensor(zeros: [1, c, h, w])
         one.data.update(from: x.data + index * c * h * w, count: c * h * w)
         let image = try vae.decode(one, tile: tile)
+        guard image.isFinite else { throw FiTError.nonFiniteValues(output: "the VAE's decoded image (its weights may hold NaN/Inf)", step: nil, steps: nil) }
         return RGBImage(tensor: image)
     }
 

@@ -95,12 +95,12 @@ public struct VAEConfiguration: Codable, Sendable, Equatable {
         func bad(_ key: CodingKeys, _ value: Any, _ reason: String) -> FiTError {
             .unsupportedConfiguration(key: key.rawValue, value: "\(value)", reason: reason)
         }
-        guard !blockOutChannels.isEmpty, blockOutChannels.allSatisfy({ $0 > 0 }) else {
-            throw bad(.blockOutChannels, blockOutChannels, "needs at least one positive channel count")
+        guard (1...8).contains(blockOutChannels.count), blockOutChannels.allSatisfy({ (1...8192).contains($0) }) else {
+            throw bad(.blockOutChannels, blockOutChannels, "needs 1 to 8 channel counts, each in 1…8192")
         }
-        guard layersPerBlock >= 0 else { throw bad(.layersPerBlock, layersPerBlock, "must be ≥ 0") }
-        guard latentChannels > 0 else { throw bad(.latentChannels, latentChannels, "must be positive") }
-        guard outChannels > 0 else { throw bad(.outChannels, outChannels, "must be positive") }
+        guard (0...16).contains(layersPerBlock) else { throw bad(.layersPerBlock, layersPerBlock, "must be in 0…16") }
+        guard (1...1024).contains(latentChannels) else { throw bad(.latentChannels, latentChannels, "must be in 1…1024") }
+        guard (1...64).contains(outChannels) else { throw bad(.outChannels, outChannels, "must be in 1…64") }
         guard scalingFactor > 0, scalingFactor.isFinite else { throw bad(.scalingFactor, scalingFactor, "must be positive") }
         guard normNumGroups > 0, blockOutChannels.allSatisfy({ $0 % normNumGroups == 0 }) else {
             throw bad(.normNumGroups, normNumGroups, "must divide every entry of block_out_channels \(blockOutChannels)")

@@ -9,6 +9,10 @@ import Foundation
 public enum PNGFile {
     static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
     static let formatRGB: UInt32 = 0x02 // PNG_FORMAT_RGB
+    /// The largest image decoded (pixels): far beyond any size fit makes, and bounded memory for hostile headers.
+    public static let maximumPixels = 64 * 1_000_000
+    /// The largest PNG file read.
+    public static let maximumFileBytes = 256 << 20
 
     /// The encoded PNG (8-bit RGB) with `text` as `tEXt` chunks (keys ≤ 79 Latin-1 characters).
     public static func encode(_ image: RGBImage, text: [(String, String)] = []) throws -> Data {
@@ -48,10 +52,15 @@ public enum PNGFile {
 
     /// Decodes a PNG to 8-bit RGB (any PNG libpng reads) and its `tEXt` chunks.
     public static func decode(_ data: Data, path: String = "PNG") throws -> (image: RGBImage, text: [String: String]) {
+        try checkChunkLengths(Array(data), path: path)
         var png = png_image()
         png.version = UInt32(PNG_IMAGE_VERSION)
         let begun = data.withUnsafeBytes { png_image_begin_read_from_memory(&png, $0.baseAddress, $0.count) != 0 }
         guard begun else { throw FiTError.unreadableFile(path: path, reason: "not a PNG (\(libpngMessage(png)))") }
+        guard Int(png.width) * Int(png.height) <= maximumPixels else {
+            png_image_free(&png)
+            throw FiTError.unreadableFile(path: path, reason: "its header claims \(png.width)×\(png.height) pixels; fit reads PNGs of at most \(maximumPixels / 1_000_000) megapixels")
+        }
         png.format = formatRGB
         var image = RGBImage(width: Int(png.width), height: Int(png.height))
         let finished = image.pixels.withUnsafeMutableBytes { png_image_finish_read(&png, nil, $0.baseAddress, 0, nil) != 0 }
@@ -60,10 +69,25 @@ public enum PNGFile {
         return (image, textChunks(Array(data)))
     }
 
+    /// Throws unless every chunk's length stays inside the data. libpng allocates what a chunk's
+    /// header claims before it notices that the bytes are missing (2 GB for a forged `tEXt`).
+    static func checkChunkLengths(_ bytes: [UInt8], path: String) throws {
+        guard bytes.count >= 8, Array(bytes[0..<8]) == signature else { return } // libpng explains what it is not
+        var at = 8
+        while at + 8 <= bytes.count {
+            let length = Int(bytes[at]) << 24 | Int(bytes[at + 1]) << 16 | Int(bytes[at + 2]) << 8 | Int(bytes[at + 3])
+            let type = String(decoding: bytes[(at + 4)..<(at + 8)], as: UTF8.self)
+            guard length <= bytes.count - at - 12 else {
+                throw FiTError.unreadableFile(path: path, reason: "corrupt PNG (its \(type.debugDescription) chunk claims \(length) bytes, past the end of the file)")
+            }
+            if type == "IEND" { return }
+            at += 12 + length
+        }
+    }
+
     /// Reads and decodes the PNG at `path`.
     public static func read(_ path: String) throws -> (image: RGBImage, text: [String: String]) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw FiTError.fileNotFound(path: path) }
-        return try decode(data, path: path)
+        try decode(try RegularFile.read(path, limit: maximumFileBytes), path: path)
     }
 
     private static func libpngMessage(_ png: png_image) -> String {

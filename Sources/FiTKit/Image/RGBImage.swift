@@ -26,7 +26,7 @@ public struct RGBImage: Sendable, Equatable {
     }
 
     /// The image of sample `index` of a (B, 3, H, W) tensor in [−1, 1], mapped as the official
-    /// code does: `clamp(127.5·x + 128, 0, 255)`, truncated.
+    /// code does: `clamp(127.5·x + 128, 0, 255)`, truncated (NaN becomes 0, never a trap).
     public init(tensor: Tensor, index: Int = 0) {
         precondition(tensor.shape.count == 4 && tensor.shape[1] >= 3, "expected (B, 3, H, W), got \(tensor.shape)")
         let (c, h, w) = (tensor.shape[1], tensor.shape[2], tensor.shape[3])
@@ -36,7 +36,7 @@ public struct RGBImage: Sendable, Equatable {
             for x in 0..<w {
                 for ch in 0..<3 {
                     let v = 127.5 * base[(ch * h + y) * w + x] + 128
-                    pixels[(y * w + x) * 3 + ch] = UInt8(min(max(v, 0), 255))
+                    pixels[(y * w + x) * 3 + ch] = v.isNaN ? 0 : UInt8(min(max(v, 0), 255))
                 }
             }
         }

@@ -97,7 +97,7 @@ public final class FiT: @unchecked Sendable {
         guard t.count == batch else { throw FiTError.invalidInput("t has \(t.count) values for a batch of \(batch)") }
         guard y.count == batch else { throw FiTError.invalidInput("y has \(y.count) labels for a batch of \(batch)") }
         for label in y where label < 0 || label >= config.labelTableRows {
-            throw FiTError.classOutOfRange(label: label, numClasses: config.numClasses)
+            throw FiTError.classOutOfRange(label: label, numClasses: config.numClasses, acceptsNull: config.labelTableRows > config.numClasses)
         }
         let tokens = rows * columns
         var maskValues: [Float]?

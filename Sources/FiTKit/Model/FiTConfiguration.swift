@@ -139,14 +139,36 @@ extension FiTConfiguration {
     /// Training-resolution side in tokens used for RoPE extrapolation (default √context_size).
     public var defaultOriMaxPeLen: Int { oriMaxPeLen ?? Int(Double(contextSize).squareRoot()) }
 
+    /// The accepted range of each integer size (far above every released model, and small
+    /// enough that no shape or parameter count computed from them can overflow).
+    public static let limits: [(key: String, range: ClosedRange<Int>)] = [
+        ("context_size", 1...(1 << 20)), ("patch_size", 1...64), ("in_channels", 1...1024),
+        ("hidden_size", 1...32768), ("depth", 1...1024), ("num_heads", 1...1024), ("num_classes", 1...1_000_000),
+    ]
+    /// The accepted range of `mlp_ratio`.
+    public static let mlpRatioRange = 0.0...64.0
+
     /// Throws ``FiTError`` for values the Swift model cannot honour, naming the key.
     public func validate() throws {
-        func positive(_ key: String, _ v: Int) throws {
-            if v <= 0 { throw FiTError.invalidConfiguration("\(key) must be positive, got \(v)") }
+        let values = ["context_size": contextSize, "patch_size": patchSize, "in_channels": inChannels, "hidden_size": hiddenSize,
+                      "depth": depth, "num_heads": numHeads, "num_classes": numClasses]
+        for (key, range) in Self.limits where !range.contains(values[key]!) {
+            throw FiTError.invalidConfiguration("\(key) must be in \(range.lowerBound)…\(range.upperBound), got \(values[key]!)")
         }
-        try positive("context_size", contextSize); try positive("patch_size", patchSize)
-        try positive("in_channels", inChannels); try positive("hidden_size", hiddenSize)
-        try positive("depth", depth); try positive("num_heads", numHeads); try positive("num_classes", numClasses)
+        guard mlpRatio.isFinite, mlpRatio > Self.mlpRatioRange.lowerBound, mlpRatio <= Self.mlpRatioRange.upperBound, ffnHidden >= 1 else {
+            throw FiTError.invalidConfiguration("mlp_ratio must be in (0, 64] and give a feed-forward width of at least 1, got \(mlpRatio)")
+        }
+        guard classDropoutProb.isFinite, classDropoutProb >= 0, classDropoutProb < 1 else {
+            throw FiTError.invalidConfiguration("class_dropout_prob must be in [0, 1), got \(classDropoutProb)")
+        }
+        guard ropeTheta.isFinite, ropeTheta > 1 else {
+            throw FiTError.invalidConfiguration("rope_theta must be a finite number above 1 (the official models use 10000), got \(ropeTheta)")
+        }
+        for (key, value) in [("max_pe_len_h", maxPeLenH), ("max_pe_len_w", maxPeLenW), ("ori_max_pe_len", oriMaxPeLen)] {
+            if let value, !(1...RoPE2D.maximumSide).contains(value) {
+                throw FiTError.invalidConfiguration("\(key) must be in 1…\(RoPE2D.maximumSide) (or null), got \(value)")
+            }
+        }
         guard hiddenSize % numHeads == 0 else {
             throw FiTError.invalidConfiguration("hidden_size \(hiddenSize) is not divisible by num_heads \(numHeads)")
         }
@@ -167,12 +189,14 @@ extension FiTConfiguration {
         switch adalnType {
         case "normal": break
         case "lora":
-            guard let r = adalnLoraDim, r > 0 else { throw unsupported("adaln_lora_dim", "\(adalnLoraDim.map(String.init) ?? "null")", "adaln_type 'lora' needs a positive rank") }
+            guard let r = adalnLoraDim, r > 0, r <= hiddenSize else {
+                throw unsupported("adaln_lora_dim", "\(adalnLoraDim.map(String.init) ?? "null")", "adaln_type 'lora' needs a rank in 1…hidden_size")
+            }
         default: throw unsupported("adaln_type", adalnType, "use 'normal' (v1) or 'lora' (v2)")
         }
         guard RoPEInterpolation(customFreqs: customFreqs) != nil else {
             throw unsupported("custom_freqs", customFreqs, "use one of \(RoPEInterpolation.allCases.map(\.customFreqs).joined(separator: ", "))")
         }
-        guard timeShifting > 0 else { throw FiTError.invalidConfiguration("time_shifting must be positive, got \(timeShifting)") }
+        guard timeShifting > 0, timeShifting.isFinite else { throw FiTError.invalidConfiguration("time_shifting must be positive, got \(timeShifting)") }
     }
 }

@@ -42,14 +42,32 @@ public struct DenoisingTrajectory: Sequence {
         /// Steps the sampler plans (nil for dopri5).
         public var plannedSteps: Int? { sampler.plannedSteps }
 
-        public mutating func next() -> TrajectoryStep? {
+        /// Why the trajectory stopped early, when ``next()`` returned `nil` before the end.
+        public private(set) var failure: FiTError?
+
+        /// The next step, `nil` at the end; throws when the numbers go non-finite (NaN/Inf weights,
+        /// an absurd guidance scale) or dopri5 exceeds its evaluation budget.
+        public mutating func nextStep() throws -> TrajectoryStep? {
+            if let failure { throw failure }
             do {
-                return try sampler.step(&state)
+                guard let step = try sampler.step(&state) else { return nil }
+                for (tensor, name) in [(step.x0, "x0 (the model's estimate of the clean image)"), (step.next, "x_t (the sampler's state)")]
+                where !tensor.isFinite {
+                    throw FiTError.nonFiniteValues(output: name, step: step.index, steps: step.count)
+                }
+                return step
+            } catch let error as FiTError {
+                failure = error
+                throw error
             } catch {
-                // Parameters were validated when the trajectory was created; the model cannot reject them now.
-                preconditionFailure("sampling failed after validation: \(error)")
+                failure = .invalidInput("\(error)")
+                throw failure!
             }
         }
+
+        /// The next step; `nil` at the end or after a failure (see ``failure``). Callers that
+        /// must report failures use ``nextStep()``.
+        public mutating func next() -> TrajectoryStep? { try? nextStep() }
     }
 }
 
@@ -67,11 +85,17 @@ extension SamplerKind {
 }
 
 extension SamplingParameters {
+    /// The most steps a trajectory may have (every step is kept for display and export).
+    public static let maximumSteps = 10_000
+    /// The largest classifier-free guidance scale accepted (the official models use 1.5–4).
+    public static let maximumGuidanceScale = 1000.0
+
     /// Throws ``FiTError`` when these parameters cannot run on a model of `configuration`.
     public func validate(for configuration: FiTConfiguration) throws {
         guard !classes.isEmpty else { throw FiTError.invalidInput("no class given") }
         for c in classes where c < 0 || c >= configuration.labelTableRows {
-            throw FiTError.classOutOfRange(label: c, numClasses: configuration.numClasses)
+            throw FiTError.classOutOfRange(label: c, numClasses: configuration.numClasses,
+                                             acceptsNull: configuration.labelTableRows > configuration.numClasses)
         }
         let p = configuration.patchSize
         guard height > 0, width > 0, height % p == 0, width % p == 0 else {
@@ -94,8 +118,15 @@ extension SamplingParameters {
         if sampler == .ddpm || sampler == .ddim, steps > DDPMSchedule.trainingSteps {
             throw FiTError.invalidInput("\(sampler.rawValue) takes at most \(DDPMSchedule.trainingSteps) steps, got \(steps)")
         }
-        guard guidanceScale >= 0, guidanceScale.isFinite else {
-            throw FiTError.invalidInput("guidance scale must be ≥ 0, got \(guidanceScale)")
+        guard steps <= Self.maximumSteps else {
+            throw FiTError.invalidInput("steps must be at most \(Self.maximumSteps), got \(steps)")
+        }
+        guard guidanceScale >= 0, guidanceScale <= Self.maximumGuidanceScale, guidanceScale.isFinite else {
+            throw FiTError.invalidInput("guidance scale must be in 0…\(Int(Self.maximumGuidanceScale)), got \(guidanceScale)")
+        }
+        if guidanceScale > 1 && configuration.classDropoutProb == 0 {
+            throw FiTError.invalidInput("this model has no unconditional class (class_dropout_prob 0), so it cannot use guidance; "
+                                        + "use a guidance scale of 1 (--cfg 1)")
         }
         guard scalePower >= 0, scalePower.isFinite else { throw FiTError.invalidInput("scale power must be ≥ 0, got \(scalePower)") }
         if let g = guidedChannels, g < 0 { throw FiTError.invalidInput("guided channels must be ≥ 0, got \(g)") }

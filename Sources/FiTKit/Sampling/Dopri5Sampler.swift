@@ -9,7 +9,11 @@ import Foundation
 public struct Dopri5Sampler: Sampler {
     public static let absoluteTolerance = 1e-6
     public static let relativeTolerance = 1e-3
-    static let maximumAttempts = 100_000
+    /// The most model evaluations a dopri5 trajectory may spend by default (a normal run takes
+    /// 100–300; an extreme guidance scale makes the ODE stiff and the step size collapse).
+    public static let defaultMaximumEvaluations = 3000
+    /// This sampler's evaluation budget; exceeding it stops the trajectory with an error.
+    public let maximumEvaluations: Int
 
     // Dormand–Prince tableau (torchdiffeq's, used in float32 like the state).
     static let alpha: [Double] = [1 / 5, 3 / 10, 4 / 5, 8 / 9, 1, 1]
@@ -35,7 +39,9 @@ public struct Dopri5Sampler: Sampler {
     /// Rejected attempts so far.
     public private(set) var rejected = 0
 
-    public init() {}
+    public init(maximumEvaluations: Int = Dopri5Sampler.defaultMaximumEvaluations) {
+        self.maximumEvaluations = maximumEvaluations
+    }
 
     public var plannedSteps: Int? { nil }
 
@@ -85,7 +91,12 @@ public struct Dopri5Sampler: Sampler {
             dt = try Self.initialStep(&state, y0: y0, f0: derivative!)
         }
         let f0 = derivative!
-        for _ in 0..<Self.maximumAttempts {
+        while true {
+            guard state.model.evaluations + 6 <= maximumEvaluations else {
+                throw FiTError.invalidInput(String(format: "dopri5 stopped at t = %.4f after %d model evaluations (its limit is %d): "
+                                                   + "the ODE is too stiff, most likely from a very large guidance scale; lower --cfg or use euler or heun",
+                                                   t, state.model.evaluations, maximumEvaluations))
+            }
             let h = dt!, t1 = t + h
             guard t1 > t else { throw FiTError.invalidInput("dopri5 step size underflowed at t = \(t)") }
             let hf = Float(h)
@@ -118,7 +129,6 @@ public struct Dopri5Sampler: Sampler {
             state.x = next
             return step
         }
-        throw FiTError.invalidInput("dopri5 rejected \(Self.maximumAttempts) steps in a row at t = \(t)")
     }
 
     /// torchdiffeq's 4th-order interpolant through y0, the midpoint, y1 and both derivatives,

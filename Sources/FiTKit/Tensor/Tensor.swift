@@ -39,6 +39,21 @@ public struct Tensor: @unchecked Sendable {
         return Tensor(shape: newShape, storage: storage)
     }
 
+    /// Whether every element is finite (no NaN, no ±Inf).
+    public var isFinite: Bool {
+        // Exponent bits all ones mean NaN or Inf; scan in blocks so the common case stays a tight loop.
+        let n = count, p = UnsafeRawPointer(data).assumingMemoryBound(to: UInt32.self)
+        var i = 0
+        while i < n {
+            let end = min(i + 4096, n)
+            var bad: UInt32 = 0
+            for j in i..<end { bad |= ((p[j] & 0x7F80_0000) == 0x7F80_0000) ? 1 : 0 }
+            if bad != 0 { return false }
+            i = end
+        }
+        return true
+    }
+
     /// The elements copied into an array (for tests and small outputs).
     public func toArray() -> [Float] {
         Array(UnsafeBufferPointer(start: data, count: count))

@@ -223,7 +223,7 @@ struct GenerateBench: ParsableCommand {
             let start = DispatchTime.now().uptimeNanoseconds
             var iterator = try DenoisingTrajectory(model: fit, parameters: parameters).makeIterator()
             var count = 0
-            while iterator.next() != nil { count += 1 }
+            while try iterator.nextStep() != nil { count += 1 }
             let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let outside = total - iterator.forwardSeconds
             print("fit bench generate: \(name), \(tokens) tokens (\(rows)×\(tokens / rows)), \(kind.rawValue), cfg \(cfg), "

@@ -98,6 +98,7 @@ struct ExplorerSession {
                                               renderer: HalfBlockRenderer(halfBlocks: terminal.utf8))
                 terminal.draw(composer.compose(state))
                 dirty = false
+                Self.crashIfAsked()
             }
             let busy = state.playing || state.isGenerating
             if let key = terminal.readKey(timeout: busy ? 30 : 200) {
@@ -112,6 +113,17 @@ struct ExplorerSession {
                 apply(.tick(now: Double(DispatchTime.now().uptimeNanoseconds) / 1e9))
                 if state.position != before || !state.playing { dirty = true }
             }
+        }
+    }
+
+    /// `FIT_DEBUG_CRASH=trap|segv|abort` crashes the explorer after its first frame, so that a
+    /// test can check that a crash leaves the terminal usable (undocumented, for tests only).
+    private static func crashIfAsked() {
+        switch ProcessInfo.processInfo.environment["FIT_DEBUG_CRASH"] {
+        case "trap": fatalError("FIT_DEBUG_CRASH=trap: a deliberate crash")
+        case "segv": UnsafeMutablePointer<Int>(bitPattern: 16)!.pointee = 1 // a real invalid access
+        case "abort": abort()
+        default: break
         }
     }
 

@@ -27,7 +27,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Write a contact sheet to this PNG: the trajectory (x_t above, x0 below), or with --count one row per image.")
     var sheet: String?
 
-    @Option(help: "Number of images (seeds seed, seed+1, …).")
+    @Option(parsing: .unconditional, help: "Number of images (seeds seed, seed+1, …), 1…10000.")
     var count = 1
 
     @Flag(help: "Overwrite existing files.")

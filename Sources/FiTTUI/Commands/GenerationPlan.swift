@@ -74,6 +74,11 @@ struct GenerationPlan {
         return url.deletingLastPathComponent().appendingPathComponent("\(stem)-\(seed).\(ext)").path
     }
 
+    /// Where image `seed`'s steps go: `--trajectory`, with a folder per seed when several.
+    func trajectoryFolder(seed: UInt64, numbered: Bool) -> String? {
+        output.trajectoryFolder.map { numbered ? "\($0)/seed-\(seed)" : $0 }
+    }
+
     /// One generation's pictures for a contact sheet: evenly spaced steps and the final image.
     struct SheetRow {
         var xt: [RGBImage]
@@ -91,10 +96,13 @@ struct GenerationPlan {
             try OutputFiles.prepare(outputPath(seed: s, numbered: numbered), force: output.force, createFolder: output.out == nil)
         }
         if let sheet = output.sheet { try OutputFiles.prepare(sheet, force: output.force, createFolder: false) }
+        for s in seeds {
+            if let folder = trajectoryFolder(seed: s, numbered: numbered) { try OutputFiles.prepareTrajectoryFolder(folder, force: output.force) }
+        }
         var rows: [SheetRow] = []
         var firstRecord: GenerationRecord?
         for s in seeds {
-            let folder = output.trajectoryFolder.map { numbered ? "\($0)/seed-\(s)" : $0 }
+            let folder = trajectoryFolder(seed: s, numbered: numbered)
             let (row, record) = try generate(seed: s, numbered: numbered, trajectoryFolder: folder, quiet: quiet)
             rows.append(row)
             if firstRecord == nil { firstRecord = record }
@@ -119,7 +127,7 @@ struct GenerationPlan {
         let progress = ProgressReporter(quiet: quiet, label: (path as NSString).lastPathComponent)
         var kept: [TrajectoryStep] = []
         var last: TrajectoryStep?
-        while let step = iterator.next() {
+        while let step = try iterator.nextStep() {
             progress.update(step: step)
             if output.sheet != nil || trajectoryFolder != nil { kept.append(step) }
             last = step
@@ -170,8 +178,25 @@ enum OutputFiles {
         guard FileManager.default.isWritableFile(atPath: folder) else {
             throw FiTError.writeFailed(path: path, reason: "the folder \(folder) is not writable")
         }
-        if FileManager.default.fileExists(atPath: path) && !force {
-            throw FiTError.writeFailed(path: path, reason: "the file exists (pass --force to overwrite)")
+        var entry = stat()
+        guard lstat(path, &entry) == 0 else { return }
+        switch entry.st_mode & S_IFMT {
+        case S_IFDIR: throw FiTError.writeFailed(path: path, reason: "it is a folder; give a file name (for example \(path)/image.png)")
+        case S_IFLNK where !force:
+            throw FiTError.writeFailed(path: path, reason: "a symbolic link is there (pass --force to replace the link with the image)")
+        case S_IFREG where !force: throw FiTError.writeFailed(path: path, reason: "the file exists (pass --force to overwrite)")
+        case S_IFREG, S_IFLNK: return
+        default: throw FiTError.writeFailed(path: path, reason: "something that is not a file is there")
+        }
+    }
+
+    /// Fails when `folder` already holds step images (unless `force`), so that a trajectory never
+    /// silently overwrites another.
+    static func prepareTrajectoryFolder(_ folder: String, force: Bool) throws {
+        let existing = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasPrefix("step-") && $0.hasSuffix(".png") }
+        if !existing.isEmpty && !force {
+            throw FiTError.writeFailed(path: folder, reason: "the folder already holds \(existing.count) step images (pass --force to overwrite them, or pick another folder)")
         }
     }
 

@@ -14,7 +14,7 @@ struct RenderCommand: ParsableCommand {
 
     @OptionGroup var sampling: SamplingOptions
 
-    @Option(help: "Show this step (1-based) instead of the final image.")
+    @Option(parsing: .unconditional, help: "Show this step (1-based) instead of the final image.")
     var step: Int?
 
     @Flag(help: "Show the noisy x_t of the step instead of the x0 estimate.")
@@ -26,7 +26,10 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "Colours: truecolor, 256, 16 or none (default: truecolor if COLORTERM says so, else 256).")
     var color: ColorMode?
 
-    @Option(help: "Width in columns (default: the image's width, at most the terminal's).")
+    /// The widest rendering (wider than any terminal; bounds the memory of the cell grid).
+    static let maximumColumns = 4096
+
+    @Option(parsing: .unconditional, help: "Width in columns, at most 4096 (default: the image's width, at most the terminal's).")
     var columns: Int?
 
     @OptionGroup var runtime: RuntimeOptions
@@ -34,7 +37,9 @@ struct RenderCommand: ParsableCommand {
     func validate() throws {
         if sampling.classLabel == nil { throw ValidationError("--class is required") }
         if let step, step < 1 { throw ValidationError("--step counts from 1") }
-        if let columns, columns < 1 { throw ValidationError("--columns must be at least 1") }
+        if let columns, !(1...Self.maximumColumns).contains(columns) {
+            throw ValidationError("--columns must be in 1…\(Self.maximumColumns)")
+        }
     }
 
     func run() throws {
@@ -43,12 +48,19 @@ struct RenderCommand: ParsableCommand {
             let loaded = try model.load()
             let plan = try GenerationPlan(options: sampling, model: loaded, record: nil)
             if sampling.seed == nil { Console.note("seed \(plan.seed) (pass --seed \(plan.seed) to make this image again)") }
+            var iterator = try DenoisingTrajectory(model: loaded.model, parameters: plan.parameters(seed: plan.seed)).makeIterator()
+            if let step, let planned = iterator.plannedSteps, step > planned {
+                throw FiTError.invalidInput("--step \(step) is beyond the last step of this run (\(planned)); use 1…\(planned) or leave --step out for the final image")
+            }
             var chosen: TrajectoryStep?
-            for s in try DenoisingTrajectory(model: loaded.model, parameters: plan.parameters(seed: plan.seed)) {
+            while let s = try iterator.nextStep() {
                 chosen = s
                 if let step, s.index + 1 == step { break }
             }
-            guard let chosen else { return }
+            guard let chosen else { throw FiTError.invalidInput("the sampler made no steps") }
+            if let step, chosen.index + 1 != step {
+                throw FiTError.invalidInput("--step \(step) is beyond the last step of this run (\(chosen.index + 1)); use 1…\(chosen.index + 1)")
+            }
             let tensor = step == nil ? chosen.next : (noisy ? chosen.xt : chosen.x0)
             let image = preview ? loaded.decoder.preview(tensor, index: 0) : try loaded.decoder.decode(tensor, index: 0)
             let env = ProcessInfo.processInfo.environment

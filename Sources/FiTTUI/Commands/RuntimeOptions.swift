@@ -4,14 +4,19 @@ import Foundation
 
 /// Options every compute command shares: threads and diagnostics.
 struct RuntimeOptions: ParsableArguments {
-    @Option(help: "Threads for OpenBLAS and the elementwise kernels (default: all cores).")
+    /// The most threads accepted (OpenBLAS's own build limit is of this order).
+    static let maximumThreads = 256
+
+    @Option(parsing: .unconditional, help: "Threads for OpenBLAS and the elementwise kernels, 1…256 (default: all cores).")
     var threads: Int?
 
     @Flag(help: "Report the BLAS kernels and threads in use on stderr.")
     var verbose = false
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let threads, !(1...Self.maximumThreads).contains(threads) {
+            throw ValidationError("--threads must be in 1…\(Self.maximumThreads), got \(threads)")
+        }
     }
 
     /// The thread count in effect.
@@ -34,7 +39,7 @@ struct RoPEOptions: ParsableArguments {
     @Flag(help: "Scale each axis by its own length (VisionNTK / VisionYaRN).")
     var decouple = false
 
-    @Option(help: "Training side length in tokens (default: the model's, √context_size).")
+    @Option(parsing: .unconditional, help: "Training side length in tokens (default: the model's, √context_size).")
     var oriMaxPeLen: Int?
 
     func validate() throws {

@@ -9,29 +9,31 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: "Image size in pixels, WxH (default: the model's training size).")
     var size: String?
 
-    @Option(help: "Sampling steps (default: the model's recommendation).")
+    @Option(parsing: .unconditional, help: "Sampling steps, 1…10000 (default: the model's recommendation).")
     var steps: Int?
 
     @Option(help: "Sampler: \(SamplerKind.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's recommendation).")
     var sampler: SamplerKind?
 
-    @Option(help: "Classifier-free guidance scale (1 = none).")
+    @Option(parsing: .unconditional, help: "Classifier-free guidance scale (1 = none).")
     var cfg: Double?
 
-    @Option(help: "Power of the cosine guidance schedule (0 = constant).")
+    @Option(parsing: .unconditional, help: "Power of the cosine guidance schedule (0 = constant).")
     var scalePow: Double?
 
-    @Option(help: "Output channels guidance applies to (default: the official 3, i.e. all of an RGB model).")
+    @Option(parsing: .unconditional, help: "Output channels guidance applies to (default: the official 3, i.e. all of an RGB model).")
     var guidedChannels: Int?
 
-    @Option(help: "Seed (default: random; recorded in the PNG).")
+    @Option(parsing: .unconditional, help: "Seed (default: random; recorded in the PNG).")
     var seed: UInt64?
 
     @OptionGroup var rope: RoPEOptions
 
     func validate() throws {
-        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
-        if let cfg, cfg < 0 || !cfg.isFinite { throw ValidationError("--cfg must be ≥ 0, got \(cfg)") }
+        let maximumSteps = SamplingParameters.maximumSteps, maximumCFG = SamplingParameters.maximumGuidanceScale
+        if let steps, !(1...maximumSteps).contains(steps) { throw ValidationError("--steps must be in 1…\(maximumSteps), got \(steps)") }
+        if let cfg, !(0...maximumCFG).contains(cfg) { throw ValidationError("--cfg must be in 0…\(Int(maximumCFG)), got \(cfg)") }
+        if let scalePow, !(0...100).contains(scalePow) { throw ValidationError("--scale-pow must be in 0…100, got \(scalePow)") }
         if let guidedChannels, guidedChannels < 0 { throw ValidationError("--guided-channels must be ≥ 0") }
     }
 }

@@ -96,9 +96,12 @@ final class GenerationWorker: @unchecked Sendable {
             for i in lanes.indices where active[i] {
                 if isCancelled(generation) { return }
                 compute.lock()
-                let next = iterators[i]!.next()
+                let next = Result { try iterators[i]!.nextStep() }
                 compute.unlock()
-                if let step = next {
+                if case .failure(let error) = next {
+                    active[i] = false
+                    post(.laneFailed(generation: generation, lane: i, message: "\(error)"))
+                } else if case .success(let step?) = next {
                     counts[i] += 1
                     last[i] = step
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

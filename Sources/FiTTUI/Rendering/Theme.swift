@@ -1,3 +1,4 @@
+import FiTKit
 import Foundation
 
 /// The explorer's colours, read from btop-style `.theme` files:
@@ -31,7 +32,8 @@ struct Theme: Equatable, Sendable {
         let path: String
         let line: Int
         let text: String
-        var description: String { "\(path):\(line): malformed theme line '\(text)' (expected theme[key]=\"#RRGGBB\"); using the default theme" }
+        var reason = "is malformed (expected theme[key]=\"#RRGGBB\")"
+        var description: String { "\(path):\(line): theme line '\(text)' \(reason); using the default theme" }
     }
 
     /// Parses theme source. Unknown keys are ignored; a malformed line is an error naming its line.
@@ -58,27 +60,35 @@ struct Theme: Equatable, Sendable {
     /// Loads `nameOrPath`: a path to a `.theme` file, or a name looked up in the theme folders.
     static func load(_ nameOrPath: String, folders: [String]) throws -> Theme {
         let candidates = [nameOrPath] + folders.flatMap { ["\($0)/\(nameOrPath).theme", "\($0)/\(nameOrPath)"] }
-        guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) && !$0.hasSuffix("/") }),
-              let source = try? String(contentsOfFile: path, encoding: .utf8) else {
-            let available = available(in: folders).joined(separator: ", ")
-            throw ThemeNotFound(name: nameOrPath, available: available)
+        var isFolder: ObjCBool = false
+        guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0, isDirectory: &isFolder) && !isFolder.boolValue }) else {
+            throw ThemeNotFound(name: nameOrPath, available: available(in: folders).joined(separator: ", "))
         }
         let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return try parse(source, name: stem, path: path)
+        return try parse(try decode(try RegularFile.read(path, limit: 1 << 20), path: path), name: stem, path: path)
+    }
+
+    /// `data` as UTF-8 text, or a ``ParseError`` naming the first line that is not UTF-8.
+    static func decode(_ data: Data, path: String) throws -> String {
+        if let text = String(data: data, encoding: .utf8) { return text }
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        let bad = lines.firstIndex { String(data: Data($0), encoding: .utf8) == nil } ?? 0
+        throw ParseError(path: path, line: bad + 1, text: String(decoding: lines[bad], as: UTF8.self), reason: "is not UTF-8 text")
     }
 
     struct ThemeNotFound: Error, CustomStringConvertible {
         let name: String
         let available: String
-        var description: String { "no theme '\(name)'; available: \(available.isEmpty ? "default" : "default, " + available)" }
+        var description: String { "no theme '\(name)'; available: \(available)" }
     }
 
-    /// Theme names (file stems) in `folders`, sorted.
+    /// Theme names: the built-in `default` first, then the file stems in `folders`, sorted, each once.
     static func available(in folders: [String]) -> [String] {
-        folders.flatMap { folder in
+        let files = folders.flatMap { folder in
             ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
                 .filter { $0.hasSuffix(".theme") }.map { String($0.dropLast(6)) }
-        }.sorted()
+        }
+        return ["default"] + Set(files).subtracting(["default"]).sorted()
     }
 
     /// Where themes are looked up: `$FIT_THEMES`, the project's `themes/` (source checkout), `~/.config/fit/themes`.

@@ -1,4 +1,5 @@
 import CNcurses
+import CSignalGuard
 import Foundation
 
 /// The ncurses backend: starts and restores the terminal, draws `CellGrid`s in the best colour
@@ -25,6 +26,7 @@ final class NcursesTerminal {
         }
         setlocale(LC_ALL, "")
         utf8 = fit_locale_is_utf8() != 0
+        fit_guard_save_terminal()
         let env = ProcessInfo.processInfo.environment
         let wantsTruecolor = requested == .truecolor
             || (requested == nil && ["truecolor", "24bit"].contains(env["COLORTERM"] ?? ""))
@@ -77,6 +79,7 @@ final class NcursesTerminal {
     /// Restores the terminal.
     func shutdown() {
         endwin()
+        fit_guard_disarm_terminal()
         if let outputFile { fflush(outputFile) }
     }
 
@@ -230,18 +233,20 @@ final class NcursesTerminal {
         for sequence in ["\u{1B}[4~", "\u{1B}[8~", "\u{1B}[F", "\u{1B}OF"] { define_key(sequence, KEY_END) }
     }
 
-    /// Ctrl-C and SIGTERM restore the terminal before the process ends. The signals the
-    /// explorer relies on (and SIGWINCH for resizing) are unblocked in case the parent blocked them.
+    /// What a signal that ends the explorer writes to restore the screen (see `CSignalGuard`):
+    /// leave the alternate screen, reset attributes, show the cursor, normal cursor and keypad
+    /// keys, end synchronized output, and a fresh line.
+    static let resetSequence = "\u{1B}[?2026l\u{1B}[0m\u{1B}[?1049l\u{1B}[?25h\u{1B}[?1l\u{1B}>\r\n"
+
+    /// Ctrl-C, SIGTERM, SIGHUP and crashes (SIGSEGV, SIGILL, SIGABRT, …) restore the terminal
+    /// before the process ends (`CSignalGuard`, installed at start-up). The signals the explorer
+    /// relies on (and SIGWINCH for resizing) are unblocked in case the parent blocked them.
     private static func installSignalHandlers() {
         var wanted = sigset_t()
         sigemptyset(&wanted)
         for sig in [SIGWINCH, SIGINT, SIGTERM, SIGHUP] { sigaddset(&wanted, sig) }
         pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig) { number in
-                endwin()
-                _exit(128 + number)
-            }
-        }
+        fit_guard_install()
+        fit_guard_arm_terminal(resetSequence)
     }
 }
