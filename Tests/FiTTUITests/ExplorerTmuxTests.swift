@@ -86,18 +86,22 @@ import Testing
             for _ in 0..<5 { try tmux.keys("l") }
             try tmux.waitFor("steps    6")
             try tmux.keys("g")
-            try tmux.waitFor("step 6/6")
+            try tmux.waitFor("e: export PNG")
+            try tmux.keys("Tab")
+            try tmux.waitFor("timeline ◆")
+            try tmux.keys("End")
+            try tmux.waitFor("finished image")
             try tmux.keys("Left")
-            try tmux.waitFor("step 5/6")
+            try tmux.waitFor("step 6/6")
             try tmux.keys("Home")
             try tmux.waitFor("step 1/6")
             try tmux.keys("End")
-            try tmux.waitFor("step 6/6")
+            try tmux.waitFor("finished image")
             for (home, end) in [("\u{1B}OH", "\u{1B}OF"), ("\u{1B}[H", "\u{1B}[F"), ("\u{1B}[1~", "\u{1B}[4~"), ("\u{1B}[7~", "\u{1B}[8~")] {
                 try tmux.run(["send-keys", "-t", "0", "-l", home])
                 try tmux.waitFor("step 1/6 after \(term) \(home.debugDescription)") { $0.contains("step 1/6") }
                 try tmux.run(["send-keys", "-t", "0", "-l", end])
-                try tmux.waitFor("step 6/6 after \(term) \(end.debugDescription)") { $0.contains("step 6/6") }
+                try tmux.waitFor("the finished image after \(term) \(end.debugDescription)") { $0.contains("finished image") }
             }
             try tmux.keys("q")
         }
@@ -121,18 +125,24 @@ import Testing
         for _ in 0..<7 { try tmux.keys("l") }
         try tmux.waitFor("steps    8")
 
+        // g keeps the focus on the settings (Down does not step); Tab moves it to the canvas, visibly.
         try tmux.keys("g")
-        try tmux.waitFor("done —")
+        try tmux.waitFor("e: export PNG")
         let colored = try tmux.screen(escapes: true)
         #expect(colored.contains("▀"))
         #expect(colored.contains("38;5;") || colored.contains("38;2;"))
+        try tmux.keys("Tab")
+        try tmux.waitFor("timeline ◆")
+        try tmux.keys("End")
+        try tmux.waitFor("finished image")
+        try tmux.keys("Left")
         try tmux.waitFor("step 8/8")
         try tmux.keys("Left")
         try tmux.waitFor("step 7/8")
         try tmux.keys("Home")
         try tmux.waitFor("step 1/8")
         try tmux.keys("End")
-        try tmux.waitFor("step 8/8")
+        try tmux.waitFor("finished image")
 
         // Export the final image.
         try tmux.keys("e")
@@ -148,7 +158,7 @@ import Testing
         try tmux.keys("c")
         try tmux.waitFor("compare: RoPE")
         try tmux.keys("g")
-        try tmux.waitFor("both lanes done") { $0.contains("none · x0") && $0.contains("VisionNTK · x0") && $0.contains("done —") }
+        try tmux.waitFor("both lanes done") { $0.contains("none · x0") && $0.contains("VisionNTK · x0") && $0.contains("e: export PNG") }
 
         // Resize below the minimum and back.
         try tmux.run(["resize-window", "-t", "0", "-x", "50", "-y", "12"])
@@ -158,7 +168,7 @@ import Testing
 
         // Help, then quit.
         try tmux.keys("?")
-        try tmux.waitFor("switch between settings and canvas")
+        try tmux.waitFor("focus: settings ↔ canvas")
         try tmux.keys("Escape")
         try tmux.keys("q")
         try tmux.waitFor("the explorer to exit") { $0.contains("Pane is dead") || !$0.contains("timeline") }
@@ -174,7 +184,7 @@ import Testing
                        + "--vae \(vae) --seed 3 --threads 1 --out-dir \(outDir)")
         try tmux.waitFor("press g to generate")
         try tmux.keys("g")
-        try tmux.waitFor("done —")
+        try tmux.waitFor("e: export PNG")
         try tmux.waitFor("x0 · VAE (final)")
         try tmux.keys("Home")
         try tmux.waitFor("x0 · preview (d: decode)")

@@ -23,6 +23,35 @@ import FiTKit
         #expect(try Data(contentsOf: URL(fileURLWithPath: a)) == Data(contentsOf: URL(fileURLWithPath: b)))
     }
 
+    @Test func scaleEnlargesThePicturesAndKeepsTheRecord() throws {
+        let plain = cli.scratch("plain.png"), big = URL(fileURLWithPath: plain).deletingLastPathComponent().appendingPathComponent("big.png").path
+        for (path, scale) in [(plain, "1"), (big, "4")] {
+            let r = try cli.fit("generate", "--model", model, "--class", "2", "--steps", "3", "--seed", "5", "--size", "32x24",
+                                "--scale", scale, "--out", path, "--quiet")
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let (small, smallText) = try PNGFile.read(plain), (large, largeText) = try PNGFile.read(big)
+        #expect(large.width == 128 && large.height == 96)
+        #expect(large == small.upscaled(by: 4))
+        #expect(largeText[GenerationRecord.textKey] == smallText[GenerationRecord.textKey])
+        let bad = try cli.fit("generate", "--model", model, "--class", "2", "--scale", "17")
+        #expect(bad.status == 64 && bad.stderr.contains("--scale must be 1…16"))
+    }
+
+    @Test func ropeMethodsHaveOneNameAcceptedInBothForms() throws {
+        for (name, decouple) in [("VisionNTK", false), ("visionntk", false), ("dynntk", true)] {
+            let out = cli.scratch("rope.png")
+            let r = try cli.fit(["generate", "--model", model, "--class", "1", "--steps", "2", "--seed", "1", "--size", "48x48",
+                                 "--interpolation", name, "--out", out, "--quiet"] + (decouple ? ["--decouple"] : []), environment: [:])
+            #expect(r.status == 0, "\(r.stderr)")
+            let record = try GenerationRecord.from(pngText: try PNGFile.read(out).text, path: out)
+            #expect(record.rope == RoPEScaling(interpolation: .dynntk, decouple: true), "\(name)")
+            #expect(record.rope?.name == "VisionNTK")
+        }
+        let bad = try cli.fit("generate", "--model", model, "--class", "1", "--interpolation", "visionfoo")
+        #expect(bad.status == 64 && bad.stderr.contains("VisionYaRN"))
+    }
+
     @Test func anIndependentDecoderReadsTheSamePixelsAndMetadata() throws {
         let python = CommandLineTests.root.appendingPathComponent(".venv/bin/python").path
         try #require(FileManager.default.isExecutableFile(atPath: python), "run `make venv` first: Pillow checks our PNGs")

@@ -32,7 +32,9 @@ import Testing
         _ = reduce(&s, .moveSelection(2)) // RoPE
         _ = reduce(&s, .adjust(1))
         #expect(s.settings.extrapolation == .visionNTK)
-        _ = reduce(&s, .moveSelection(1)) // wraps to class
+        _ = reduce(&s, .moveSelection(1)) // no wrapping: stays on the last row
+        #expect(s.selectedSetting == .extrapolation)
+        _ = reduce(&s, .moveSelection(-8)) // and stops at the first
         #expect(s.selectedSetting == .classLabel)
     }
 
@@ -74,19 +76,26 @@ import Testing
         var s = AppState(model: Self.model)
         let effects = reduce(&s, .generate)
         #expect(effects == [.cancelGeneration(through: 0), .startGeneration(generation: 1, lanes: [s.settings])])
-        #expect(s.focus == .canvas && s.isGenerating)
+        #expect(s.focus == .settings && s.isGenerating) // g does not move the focus
+        s.focus = .canvas
         for i in 0..<3 { _ = reduce(&s, .stepArrived(generation: 1, lane: 0, frame: frame(i), stepsPerSecond: 2)) }
         #expect(s.position == 2) // follows the newest step
         _ = reduce(&s, .step(-1))
         #expect(s.position == 1)
         _ = reduce(&s, .stepArrived(generation: 0, lane: 0, frame: frame(9), stepsPerSecond: 2))
         #expect(s.lanes[0].frames.count == 3) // a stale generation is ignored
-        _ = reduce(&s, .laneFinished(generation: 1, lane: 0, final: RGBImage(width: 2, height: 2)))
+        let final = RGBImage(width: 2, height: 2, pixels: [UInt8](repeating: 200, count: 12))
+        _ = reduce(&s, .laneFinished(generation: 1, lane: 0, final: final))
         #expect(!s.isGenerating && s.lanes[0].status == .done)
+        #expect(!s.playing) // 2 steps/s is watchable: no replay
+        #expect(!s.message.hasPrefix("done")) // the status word says "done" once
         _ = reduce(&s, .jumpToStart)
         #expect(s.position == 0)
         _ = reduce(&s, .jumpToEnd)
-        #expect(s.position == 2)
+        // After the last step: the finished image, at the end time, x_t equal to x0.
+        #expect(s.position == 3)
+        let last = s.lanes[0].frames[3]
+        #expect(last.isFinal && last.t == 1 && last.xt == final && last.x0 == final)
     }
 
     @Test func escapeCancelsAndChangingASettingThenGenerateStartsAnew() {
@@ -233,5 +242,82 @@ import Testing
         var picker = s
         picker.overlay = .classPicker(filter: "", selection: 0)
         #expect(KeyMap.action(for: .character("q"), in: picker, randomSeed: { 1 }) == .type("q"))
+    }
+
+    /// Enter edits the row it is on and never generates; on the canvas it does nothing.
+    @Test(arguments: Setting.allCases)
+    func enterEditsTheRowItIsOn(_ row: Setting) {
+        var s = AppState(model: Self.model)
+        s.selectedSetting = row
+        let action = KeyMap.action(for: .enter, in: s, randomSeed: { 1 })
+        switch row {
+        case .classLabel: #expect(action == .openClassPicker)
+        case .size, .steps, .guidance, .seed: #expect(action == .openPrompt)
+        case .sampler, .extrapolation: #expect(action == .adjust(1))
+        }
+        #expect(action != .generate)
+        s.focus = .canvas
+        #expect(KeyMap.action(for: .enter, in: s, randomSeed: { 1 }) == nil)
+    }
+
+    @Test func stepsAndGuidanceCanBeTyped() {
+        var s = AppState(model: Self.model)
+        s.selectedSetting = .steps
+        _ = reduce(&s, .openPrompt)
+        for ch in "42" { _ = reduce(&s, .type(ch)) }
+        _ = reduce(&s, .confirm)
+        #expect(s.settings.steps == 42)
+        s.selectedSetting = .guidance
+        _ = reduce(&s, .openPrompt)
+        for ch in "2.5" { _ = reduce(&s, .type(ch)) }
+        _ = reduce(&s, .confirm)
+        #expect(s.settings.cfg == 2.5)
+        _ = reduce(&s, .openPrompt)
+        for ch in "99" { _ = reduce(&s, .type(ch)) }
+        _ = reduce(&s, .confirm)
+        #expect(s.settings.cfg == 2.5 && s.message.contains("1…20"))
+    }
+
+    /// A run faster than the playback pace is played once afterwards, unless the user stepped.
+    @Test func aFastRunIsReplayedOnceAtAWatchablePace() {
+        for stepped in [false, true] {
+            var s = AppState(model: Self.model)
+            _ = reduce(&s, .generate)
+            for i in 0..<3 { _ = reduce(&s, .stepArrived(generation: 1, lane: 0, frame: frame(i), stepsPerSecond: 60)) }
+            if stepped { _ = reduce(&s, .step(-1)) }
+            _ = reduce(&s, .laneFinished(generation: 1, lane: 0, final: RGBImage(width: 2, height: 2)))
+            #expect(s.playing == !stepped, "stepped: \(stepped)")
+            guard !stepped else { continue }
+            #expect(s.position == 0)
+            var now = 100.0
+            for _ in 0..<10 { now += s.playbackInterval; _ = reduce(&s, .tick(now: now)) }
+            #expect(!s.playing && s.position == 3 && s.lanes[0].frames[s.position].isFinal) // once, ending on the finished image
+        }
+    }
+
+    @Test func theHintBarDropsTheLeastImportantHintsFirst() {
+        for width in ScreenComposer.minimumColumns...220 {
+            let hints = ScreenComposer.hints(fitting: width)
+            #expect(hints.count + 1 <= width, "\(width)")
+            for essential in ["g generate", "q quit", "? help"] { #expect(hints.contains(essential), "\(width): \(essential)") }
+        }
+        #expect(ScreenComposer.hints(fitting: 70).contains("e/s/p export"))
+        #expect(ScreenComposer.hints(fitting: 200).contains("v view"))
+    }
+
+    /// An open overlay takes the keys, not the clock or the worker: help stays open during
+    /// playback, and steps arriving while the class list is open are kept.
+    @Test func overlaysDoNotSwallowTicksOrSteps() {
+        var s = AppState(model: Self.model)
+        _ = reduce(&s, .generate)
+        _ = reduce(&s, .openClassPicker)
+        for i in 0..<3 { _ = reduce(&s, .stepArrived(generation: 1, lane: 0, frame: frame(i), stepsPerSecond: 2)) }
+        #expect(s.lanes[0].frames.count == 3 && s.overlay != nil)
+        _ = reduce(&s, .closeOverlay)
+        _ = reduce(&s, .togglePlay)
+        _ = reduce(&s, .toggleHelp)
+        _ = reduce(&s, .tick(now: 1000))
+        _ = reduce(&s, .resize(columns: 100, rows: 30))
+        #expect(s.overlay == .help && s.position == 1)
     }
 }

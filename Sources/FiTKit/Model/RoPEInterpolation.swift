@@ -55,3 +55,37 @@ public struct RoPEScaling: Sendable, Equatable {
                   decouple: configuration.decouple, oriMaxPeLen: configuration.oriMaxPeLen)
     }
 }
+
+extension RoPEScaling {
+    /// The one name of each method used everywhere (explorer, CLI, README): the FiTv2 paper's
+    /// `VisionNTK`, `VisionYaRN`, `VisionNTK+attn` for the decoupled methods, `none` for plain
+    /// RoPE, else the official sampler name (with `+decouple` when decoupled).
+    public var name: String {
+        switch (interpolation, decouple) {
+        case (.no, _): return "none"
+        case (.dynntk, true): return "VisionNTK"
+        case (.yarn, true): return "VisionYaRN"
+        case (.ntkpro2, true): return "VisionNTK+attn"
+        case (let other, true): return other.rawValue + "+decouple"
+        case (let other, false): return other.rawValue
+        }
+    }
+
+    /// Every name ``init(name:)`` accepts: the official sampler names and the one names above.
+    public static let acceptedNames = RoPEInterpolation.allCases.map(\.rawValue) + ["none", "VisionNTK", "VisionYaRN", "VisionNTK+attn"]
+
+    /// Parses a method by its official sampler name (`dynntk`) or its one name (`VisionNTK`),
+    /// case-insensitively; `decouple` adds decoupling to an official name.
+    public init?(name: String, decouple: Bool = false, oriMaxPeLen: Int? = nil) {
+        let key = name.lowercased()
+        let named: [String: (RoPEInterpolation, Bool)] = ["none": (.no, false), "visionntk": (.dynntk, true),
+                                                          "visionyarn": (.yarn, true), "visionntk+attn": (.ntkpro2, true)]
+        if let (method, decoupled) = named[key] {
+            self.init(interpolation: method, decouple: decoupled || decouple, oriMaxPeLen: oriMaxPeLen)
+        } else if let method = RoPEInterpolation(rawValue: key) {
+            self.init(interpolation: method, decouple: decouple, oriMaxPeLen: oriMaxPeLen)
+        } else {
+            return nil
+        }
+    }
+}

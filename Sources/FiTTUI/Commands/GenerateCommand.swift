@@ -30,6 +30,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Number of images (seeds seed, seed+1, …), 1…10000.")
     var count = 1
 
+    @Option(parsing: .unconditional, help: "Enlarge the written pictures N times, 1…16 (nearest neighbour; the metadata is unchanged), so a 32-px image is not a dot in a viewer.")
+    var scale = 1
+
     @Flag(help: "Overwrite existing files.")
     var force = false
 
@@ -43,6 +46,7 @@ struct GenerateCommand: ParsableCommand {
 
     func validate() throws {
         if count < 1 || count > 10_000 { throw ValidationError("--count must be 1…10000, got \(count)") }
+        if !(1...16).contains(scale) { throw ValidationError("--scale must be 1…16, got \(scale)") }
         if from == nil && sampling.classLabel == nil { throw ValidationError("--class is required (or --from IMAGE.png)") }
     }
 
@@ -52,7 +56,7 @@ struct GenerateCommand: ParsableCommand {
             let record = try from.map { path in try GenerationRecord.from(pngText: try PNGFile.read(path).text, path: path) }
             let loaded = try model.load(orRecorded: record)
             let plan = try GenerationPlan(options: sampling, model: loaded, record: record,
-                                          output: .init(out: out, trajectoryFolder: trajectory, sheet: sheet, force: force))
+                                          output: .init(out: out, trajectoryFolder: trajectory, sheet: sheet, force: force, scale: scale))
             try plan.generate(count: count, quiet: quiet)
         }
     }

@@ -24,6 +24,8 @@ struct GenerationPlan {
         var trajectoryFolder: String?
         var sheet: String?
         var force = false
+        /// Every written picture is enlarged this many times (nearest neighbour).
+        var scale = 1
     }
 
     init(options c: SamplingOptions, model loaded: LoadedModel, record: GenerationRecord?, output: Output = Output()) throws {
@@ -113,7 +115,7 @@ struct GenerationPlan {
             let image = rows.count == 1
                 ? ContactSheet.compose([rows[0].xt + [rows[0].final], rows[0].x0])
                 : ContactSheet.compose(rows.map { $0.x0 + [$0.final] })
-            try PNGFile.write(image, text: [(GenerationRecord.textKey, try firstRecord.json())], to: sheet)
+            try PNGFile.write(image.upscaled(by: output.scale), text: [(GenerationRecord.textKey, try firstRecord.json())], to: sheet)
         }
     }
 
@@ -144,12 +146,13 @@ struct GenerationPlan {
         progress.note(decoding: decoder.previewIsApproximate)
         let final = try decoder.decode(last.next, index: 0)
         let noisy = { (x: Tensor) in decoder.preview(x, index: 0).upscaled(by: decoder.previewScale) }
-        try PNGFile.write(final, text: [(GenerationRecord.textKey, try record.json()), ("Software", "fit")], to: path)
+        let scale = output.scale
+        try PNGFile.write(final.upscaled(by: scale), text: [(GenerationRecord.textKey, try record.json()), ("Software", "fit")], to: path)
         if let trajectoryFolder {
             for step in kept {
                 let name = String(format: "step-%03d", step.index)
-                try PNGFile.write(noisy(step.xt), to: "\(trajectoryFolder)/\(name)-xt.png")
-                try PNGFile.write(try decoder.decode(step.x0, index: 0), to: "\(trajectoryFolder)/\(name)-x0.png")
+                try PNGFile.write(noisy(step.xt).upscaled(by: scale), to: "\(trajectoryFolder)/\(name)-xt.png")
+                try PNGFile.write(try decoder.decode(step.x0, index: 0).upscaled(by: scale), to: "\(trajectoryFolder)/\(name)-x0.png")
             }
         }
         var row = SheetRow(xt: [], x0: [], final: final)

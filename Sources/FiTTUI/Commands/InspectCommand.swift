@@ -62,7 +62,7 @@ struct InspectCommand: ParsableCommand {
             }
             if let advice = try? ModelMetadata(file: model.file).recommended, let ext = advice.extrapolation {
                 lines.append("advice:        \(advice.interpolation ?? "the model's own") RoPE up to \(ext.trainedTokens) tokens and \(ext.trainedSide) per side "
-                             + "(the trained sizes); beyond: \(ext.interpolation)\(ext.decouple == true ? " decoupled" : "")")
+                             + "(the trained sizes); beyond: \(RoPEScaling(name: ext.interpolation, decouple: ext.decouple == true)?.name ?? ext.interpolation)")
             }
             if !c.unknownKeys.isEmpty { lines.append("unknown keys:  \(c.unknownKeys.joined(separator: ", ")) (ignored)") }
             let others = model.file.metadata.keys.filter { $0 != "fit_config" }.sorted()

@@ -31,10 +31,11 @@ struct RuntimeOptions: ParsableArguments {
     }
 }
 
-/// RoPE extrapolation options with the official sampler names.
+/// RoPE extrapolation options: the official sampler names (`--interpolation dynntk --decouple`)
+/// or the one names the explorer and the README use (`--interpolation VisionNTK`).
 struct RoPEOptions: ParsableArguments {
-    @Option(help: "RoPE extrapolation: \(RoPEInterpolation.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's own).")
-    var interpolation: RoPEInterpolation?
+    @Option(help: "RoPE extrapolation: \(RoPEScaling.acceptedNames.joined(separator: ", ")) (VisionNTK = dynntk --decouple, VisionYaRN = yarn --decouple, VisionNTK+attn = ntkpro2 --decouple; default: the model's own or its advice for the size).")
+    var interpolation: String?
 
     @Flag(help: "Scale each axis by its own length (VisionNTK / VisionYaRN).")
     var decouple = false
@@ -43,7 +44,12 @@ struct RoPEOptions: ParsableArguments {
     var oriMaxPeLen: Int?
 
     func validate() throws {
-        if let oriMaxPeLen, oriMaxPeLen < 1 { throw ValidationError("--ori-max-pe-len must be at least 1") }
+        if let oriMaxPeLen, !(1...RoPE2D.maximumSide).contains(oriMaxPeLen) {
+            throw ValidationError("--ori-max-pe-len must be in 1…\(RoPE2D.maximumSide)")
+        }
+        if let interpolation, RoPEScaling(name: interpolation) == nil {
+            throw ValidationError("--interpolation '\(interpolation)' is not a RoPE method; use one of \(RoPEScaling.acceptedNames.joined(separator: ", "))")
+        }
     }
 
     /// The scaling to use, or `nil` for the model's own configuration.
@@ -52,8 +58,6 @@ struct RoPEOptions: ParsableArguments {
             return oriMaxPeLen == nil && !decouple ? nil
                 : RoPEScaling(interpolation: .no, decouple: decouple, oriMaxPeLen: oriMaxPeLen)
         }
-        return RoPEScaling(interpolation: interpolation, decouple: decouple, oriMaxPeLen: oriMaxPeLen)
+        return RoPEScaling(name: interpolation, decouple: decouple, oriMaxPeLen: oriMaxPeLen)
     }
 }
-
-extension RoPEInterpolation: ExpressibleByArgument {}

@@ -40,6 +40,19 @@ enum Action: Equatable, Sendable {
     case exportFailed(String)
 }
 
+extension Action {
+    /// Whether the action comes from the user (a key) rather than from the clock, the terminal
+    /// or the worker; only these go to an open overlay, the others always reach the state.
+    var isFromUser: Bool {
+        switch self {
+        case .tick, .resize, .stepArrived, .laneFinished, .laneFailed, .stepDecoded, .decodeFailed, .exported, .exportFailed:
+            return false
+        default:
+            return true
+        }
+    }
+}
+
 /// What an export writes.
 enum ExportKind: String, Equatable, Sendable { case finalImage = "final image", contactSheet = "contact sheet", currentStep = "current step" }
 

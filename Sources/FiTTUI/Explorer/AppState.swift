@@ -9,6 +9,14 @@ struct StepFrame: Equatable, Sendable {
     var xt: RGBImage
     var x0: RGBImage
     var x0Decoded: RGBImage? = nil
+    /// The frame after the last step: the finished image as both x_t and x0, at the end time.
+    var isFinal = false
+
+    /// The frame that ends a finished trajectory of `steps` steps: t at its end value (1 for a
+    /// flow, 0 for DDPM) and x_t equal to x0 equal to the finished image.
+    static func final(_ image: RGBImage, steps: Int, flow: Bool) -> StepFrame {
+        StepFrame(index: steps, count: steps, t: flow ? 1 : 0, xt: image, x0: image, x0Decoded: image, isFinal: true)
+    }
 }
 
 /// An export of a latent model's step, waiting for that step's VAE decode.
@@ -32,6 +40,9 @@ struct Lane: Equatable, Sendable {
 /// The settings rows of the sidebar, top to bottom.
 enum Setting: Int, CaseIterable, Sendable {
     case classLabel, size, steps, sampler, guidance, seed, extrapolation
+
+    /// Rows whose value can be typed (Enter opens a prompt).
+    static let typed: [Setting] = [.size, .steps, .guidance, .seed]
 
     var title: String {
         switch self {
@@ -96,6 +107,9 @@ struct AppState: Equatable, Sendable {
         self.model = model
         settings = model.defaults
     }
+
+    /// The view the canvas really shows: two lanes side by side have room for x0 only in "both".
+    var shownView: ViewMode { lanes.count > 1 && view == .both ? .x0 : view }
 
     /// Steps every lane has reached (the lockstep position limit).
     var availableSteps: Int { lanes.map(\.frames.count).min() ?? 0 }

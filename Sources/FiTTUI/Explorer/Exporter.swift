@@ -22,15 +22,18 @@ struct Exporter {
             guard let final = lane.final else { throw FiTError.invalidInput("the final image is not there yet") }
             (image, suffix) = (final, "final")
         case .contactSheet:
+            // x_t above, x0 below, evenly spaced steps ending with the finished image (the final
+            // frame), so both rows have a picture in every column.
             let chosen = ContactSheet.evenlySpaced(count: lane.frames.count, limit: 16).map { lane.frames[$0] }
             // Latent models: steps not decoded with d are previews at latent resolution, enlarged.
-            let enlarge = { (image: RGBImage) in image.upscaled(by: loaded.decoder.previewScale) }
-            image = ContactSheet.compose([chosen.map { enlarge($0.xt) } + (lane.final.map { [$0] } ?? []),
-                                          chosen.map { $0.x0Decoded ?? enlarge($0.x0) }])
+            let enlarge = { (frame: StepFrame, image: RGBImage) in frame.isFinal ? image : image.upscaled(by: loaded.decoder.previewScale) }
+            image = ContactSheet.compose([chosen.map { enlarge($0, $0.xt) }, chosen.map { $0.x0Decoded ?? enlarge($0, $0.x0) }])
             suffix = "sheet"
         case .currentStep:
             let frame = lane.frames[min(step, lane.frames.count - 1)]
-            if let decoded = frame.x0Decoded {
+            if frame.isFinal {
+                (image, suffix) = (frame.x0, "final")
+            } else if let decoded = frame.x0Decoded {
                 // Latent models: the step as the VAE decodes it (the reducer asks for the decode first).
                 (image, suffix) = (decoded, "step\(frame.index + 1)-x0")
             } else {

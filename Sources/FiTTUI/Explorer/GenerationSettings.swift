@@ -69,8 +69,7 @@ struct ModelInfo: Equatable, Sendable {
     /// How the RoPE row reads: the method, and for `auto` what it resolves to at this size.
     func ropeLabel(for s: GenerationSettings) -> String {
         guard s.extrapolation == .auto else { return s.extrapolation.rawValue }
-        let name = resolvedExtrapolation(s)?.rawValue
-            ?? rope(for: s).map { "\($0.interpolation.rawValue)\($0.decouple ? "+decouple" : "")" } ?? "none"
+        let name = resolvedExtrapolation(s)?.rawValue ?? rope(for: s)?.name ?? "none"
         return "auto: \(name)"
     }
 

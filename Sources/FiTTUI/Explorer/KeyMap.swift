@@ -23,9 +23,11 @@ enum KeyMap {
         case .end: return .jumpToEnd
         case .tab, .backTab: return .switchFocus
         case .enter:
-            if state.focus == .settings && state.selectedSetting == .classLabel { return .openClassPicker }
-            if state.focus == .settings && (state.selectedSetting == .size || state.selectedSetting == .seed) { return .openPrompt }
-            return .generate
+            // Enter edits the row it is on; generation stays on g.
+            guard state.focus == .settings else { return nil }
+            if state.selectedSetting == .classLabel { return .openClassPicker }
+            if Setting.typed.contains(state.selectedSetting) { return .openPrompt }
+            return .adjust(1)
         case .character("g"): return .generate
         case .escape: return .cancel
         case .character(" "): return .togglePlay

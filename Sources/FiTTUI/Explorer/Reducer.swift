@@ -3,12 +3,13 @@ import FiTKit
 /// The explorer's behaviour: applies `action` to `state` and returns the side effects to run.
 /// Pure — no terminal, files or threads.
 func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
-    if let overlay = state.overlay, let effects = reduceOverlay(&state, overlay, action) { return effects }
+    if action.isFromUser, let overlay = state.overlay, let effects = reduceOverlay(&state, overlay, action) { return effects }
     switch action {
     case .moveSelection(let delta):
         if state.focus == .settings {
+            // No wrapping: Up at the top stays at the top.
             let all = Setting.allCases
-            state.selectedSetting = all[state.selectedSetting.rawValue.wrapped(adding: delta, count: all.count)]
+            state.selectedSetting = all[min(max(state.selectedSetting.rawValue + delta, 0), all.count - 1)]
         } else {
             return reduce(&state, .step(delta))
         }
@@ -17,6 +18,8 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         adjust(&state, state.selectedSetting, by: delta)
     case .switchFocus:
         state.focus = state.focus == .settings ? .canvas : .settings
+        state.message = state.focus == .canvas ? "canvas: ←→ step · Home End · space play · Tab: settings"
+                                               : "settings: ↑↓ choose · ←→ change · Enter edit · Tab: canvas"
     case .generate:
         state.generation += 1
         state.pendingExport = nil
@@ -24,8 +27,7 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.position = 0
         state.followLatest = true
         state.playing = false
-        state.focus = .canvas
-        state.message = "generating…"
+        state.message = state.focus == .settings ? "generating… (Tab: the canvas, to step through it)" : "generating…"
         return [.cancelGeneration(through: state.generation - 1),
                 .startGeneration(generation: state.generation, lanes: state.lanes.map(\.settings))]
     case .cancel:
@@ -41,9 +43,11 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .jumpToStart:
         state.position = 0
         state.followLatest = false
+        state.playing = false
     case .jumpToEnd:
         state.position = max(state.availableSteps - 1, 0)
         state.followLatest = true
+        state.playing = false
     case .togglePlay:
         guard state.availableSteps > 1 else { return [] }
         state.playing.toggle()
@@ -94,7 +98,7 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .openClassPicker:
         state.overlay = .classPicker(filter: "", selection: 0)
     case .openPrompt:
-        guard state.selectedSetting == .size || state.selectedSetting == .seed else { return [] }
+        guard Setting.typed.contains(state.selectedSetting) else { return [] }
         state.overlay = .prompt(state.selectedSetting, text: "")
     case .randomizeSeed(let seed):
         state.settings.seed = seed
@@ -118,9 +122,22 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         }
     case .laneFinished(let generation, let lane, let final):
         guard generation == state.generation, state.lanes.indices.contains(lane) else { return [] }
+        let l = state.lanes[lane]
         state.lanes[lane].final = final
         state.lanes[lane].status = .done
-        if !state.isGenerating { state.message = "done — e: export PNG, s: contact sheet, space: replay" }
+        state.lanes[lane].frames.append(.final(final, steps: l.frames.count, flow: l.settings.sampler.isFlow))
+        if state.followLatest { state.position = max(state.availableSteps - 1, 0) }
+        if !state.isGenerating {
+            state.message = "e: export PNG · s: contact sheet · space: replay"
+            // Too fast to watch (and not stepped through meanwhile): play it once at a watchable pace.
+            let fastest = state.lanes.map(\.stepsPerSecond).min() ?? 0
+            if state.followLatest && state.availableSteps > 2 && fastest * state.playbackInterval > 1 {
+                state.playing = true
+                state.position = 0
+                state.lastAdvance = 0
+                state.message = "e: export PNG · s: contact sheet · replaying once (a step key stops it)"
+            }
+        }
     case .laneFailed(let generation, let lane, let message):
         guard generation == state.generation, state.lanes.indices.contains(lane) else { return [] }
         state.lanes[lane].status = .failed(message)
@@ -195,6 +212,13 @@ private func applyPrompt(_ state: inout AppState, _ setting: Setting, _ text: St
     case .seed:
         guard let seed = UInt64(text) else { state.message = "seed '\(text)' is not a number"; return }
         state.settings.seed = seed
+    case .steps:
+        let minimum = state.settings.sampler == .sde ? 2 : 1
+        guard let steps = Int(text), (minimum...1000).contains(steps) else { state.message = "steps '\(text)': give a whole number in \(minimum)…1000"; return }
+        state.settings.steps = steps
+    case .guidance:
+        guard let cfg = Double(text), cfg.isFinite, (1...20).contains(cfg) else { state.message = "guidance '\(text)': give a number in 1…20"; return }
+        state.settings.cfg = cfg
     default:
         break
     }

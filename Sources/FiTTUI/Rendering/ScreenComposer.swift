@@ -55,7 +55,8 @@ struct ScreenComposer {
             g.write("compare: \(compare.rawValue)", x: x, y: y, foreground: theme[.highlight], background: theme[.mainBackground], maxWidth: width)
             y += 1
         }
-        g.write("view: \(s.view.rawValue)", x: x, y: y, foreground: theme[.inactive], background: theme[.mainBackground], maxWidth: width)
+        let view = s.shownView == s.view ? s.view.rawValue : "\(s.shownView.rawValue) (x_t | x0: one lane)"
+        g.write("view: \(view)", x: x, y: y, foreground: theme[.inactive], background: theme[.mainBackground], maxWidth: width)
         for row in 1..<(g.height - 3) { g[Self.sidebarWidth - 1, row] = Cell(character: "│", foreground: theme[.divider], background: theme[.mainBackground]) }
     }
 
@@ -64,8 +65,8 @@ struct ScreenComposer {
     /// else the linear preview.
     private func clean(_ lane: Lane, _ frame: StepFrame?, _ s: AppState) -> (image: RGBImage?, tag: String) {
         guard s.model.previewsAreApproximate, let frame else { return (frame?.x0, "") }
+        if frame.isFinal { return (frame.x0, " · VAE (final)") }
         if let decoded = frame.x0Decoded { return (decoded, " · VAE") }
-        if let final = lane.final, frame.index == lane.frames.last?.index { return (final, " · VAE (final)") }
         return (frame.x0, " · preview (d: decode)")
     }
 
@@ -79,7 +80,7 @@ struct ScreenComposer {
         g.fill(x: r.x, y: r.y, width: r.width, height: r.height, with: Cell(foreground: theme[.canvasBackground], background: theme[.canvasBackground]))
         guard !s.lanes.isEmpty else {
             let text = "press g to generate · ? for help"
-            g.write(text, x: r.x + max((r.width - text.count) / 2, 0), y: r.y + r.height / 2, foreground: theme[.inactive], background: theme[.canvasBackground])
+            g.write(text, x: r.x + max((r.width - text.count) / 2, 0), y: r.y + r.height / 2, foreground: theme[.mainForeground], background: theme[.canvasBackground])
             return
         }
         // Panels: one per lane, or x_t and x0 side by side for a single lane in "both" view.
@@ -88,10 +89,10 @@ struct ScreenComposer {
             let frame = lane.frames.indices.contains(s.position) ? lane.frames[s.position] : lane.frames.last
             let prefix = lane.label.isEmpty ? "" : lane.label + " · "
             let x0 = clean(lane, frame, s), xtTag = s.model.previewsAreApproximate ? " · preview" : ""
-            if s.lanes.count == 1 && s.view == .both {
+            if s.shownView == .both {
                 panels.append(("x_t" + xtTag, frame?.xt))
                 panels.append(("x0" + x0.tag, x0.image))
-            } else if s.view == .xt {
+            } else if s.shownView == .xt {
                 panels.append((prefix + "x_t" + xtTag, frame?.xt))
             } else {
                 panels.append((prefix + "x0" + x0.tag, x0.image))
@@ -111,9 +112,12 @@ struct ScreenComposer {
     private func drawTimeline(_ g: inout CellGrid, _ s: AppState) {
         let y = g.height - 3, x0 = Self.sidebarWidth, width = g.width - Self.sidebarWidth - 1
         g.fill(x: 0, y: y, width: g.width, height: 1, with: Cell(background: theme[.mainBackground]))
-        let total = s.lanes.first.flatMap { $0.frames.last?.count } ?? max(s.availableSteps, 1)
+        // Positions: every step, plus the finished image once there.
+        let total = s.lanes.first.flatMap { lane in lane.frames.last.map { ($0.count ?? s.availableSteps) + (lane.final == nil ? 0 : 1) } }
+            ?? max(s.availableSteps, 1)
         let available = s.availableSteps
-        g.write("timeline", x: 1, y: y, foreground: theme[.inactive], background: theme[.mainBackground])
+        g.write(s.focus == .canvas ? "timeline ◆" : "timeline", x: 1, y: y, foreground: s.focus == .canvas ? theme[.title] : theme[.inactive],
+                background: theme[.mainBackground], bold: s.focus == .canvas)
         guard width > 2, total > 0 else { return }
         let marker = s.position * width / max(total, 1)
         for i in 0..<width {
@@ -131,7 +135,7 @@ struct ScreenComposer {
         if let lane = s.lanes.first, !lane.frames.isEmpty {
             let frame = lane.frames[min(s.position, lane.frames.count - 1)]
             let total = frame.count.map(String.init) ?? "?"
-            parts.append("step \(s.position + 1)/\(total)")
+            parts.append(frame.isFinal ? "finished image" : "step \(s.position + 1)/\(total)")
             parts.append(lane.settings.sampler.isFlow ? String(format: "t=%.3f", frame.t) : "t=\(Int(frame.t))")
             if s.isGenerating {
                 let rate = s.lanes.map(\.stepsPerSecond).min() ?? 0
@@ -155,26 +159,36 @@ struct ScreenComposer {
         }
     }
 
-    static let hints = "g generate  Esc cancel  ←→ step  space play  v view  c compare  e/s/p export  Tab focus  ? help  q quit"
+    /// The key hints, most important first; a narrow terminal drops them from the end.
+    static let hintList = ["g generate", "q quit", "? help", "Tab focus", "space play", "e/s/p export", "Esc cancel", "←→ step",
+                           "c compare", "v view"]
+
+    /// The hints that fit in `width` columns, in the bar's reading order.
+    static func hints(fitting width: Int) -> String {
+        let order = ["g generate", "Esc cancel", "←→ step", "space play", "v view", "c compare", "e/s/p export", "Tab focus", "? help", "q quit"]
+        var kept = hintList
+        while !kept.isEmpty && 1 + order.filter(kept.contains).joined(separator: "  ").count > width { kept.removeLast() }
+        return order.filter(kept.contains).joined(separator: "  ")
+    }
 
     private func drawHints(_ g: inout CellGrid, _ s: AppState) {
         let y = g.height - 1
         g.fill(x: 0, y: y, width: g.width, height: 1, with: Cell(background: theme[.mainBackground]))
-        g.write(" " + Self.hints, x: 0, y: y, foreground: theme[.highlight], background: theme[.mainBackground])
+        g.write(" " + Self.hints(fitting: g.width), x: 0, y: y, foreground: theme[.highlight], background: theme[.mainBackground])
     }
 
     static let helpLines = [
         "Keys",
         "",
-        "Tab          switch between settings and canvas",
-        "↑↓ / k j     choose a setting (canvas: step)",
+        "Tab          focus: settings ↔ canvas (◆ marks which)",
+        "↑↓ / k j     choose a setting, no wrapping (canvas: step)",
         "←→ / h l     change it (canvas: one step back/forward)",
         "/            class list with type-to-filter",
-        "Enter        type a size (WxH) or seed; elsewhere generate",
+        "Enter        edit this row: class list, type size/steps/guidance/seed, next sampler/RoPE",
         "g            generate (changing a setting + g starts anew)",
         "Esc          cancel the generation / close this",
         "Home End     first / last step",
-        "space        replay the trajectory;  + - speed",
+        "space        play / replay the trajectory;  + - speed",
         "v            view: x0 estimate, noisy x_t, both",
         "c  C         compare two settings side by side; which one",
         "r            random seed;  n N  next / previous seed",
@@ -201,7 +215,12 @@ struct ScreenComposer {
             if matches.isEmpty { lines.append("(no class matches)") }
             highlighted = matches.isEmpty ? nil : 2 + selection - start
         case .prompt(let setting, let text):
-            title = setting == .size ? "Size (WxH, snaps to a valid size)" : "Seed"
+            switch setting {
+            case .size: title = "Size (WxH, snaps to a valid size)"
+            case .steps: title = "Steps (1…1000)"
+            case .guidance: title = "Guidance (1…20; 1 = off)"
+            default: title = "Seed"
+            }
             lines = ["\(text)▏", "", "Enter to apply · Esc to cancel"]
         }
         let width = min(max(lines.map(\.count).max() ?? 0, title.count) + 4, g.width - 2)
