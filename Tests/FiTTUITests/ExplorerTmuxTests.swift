@@ -159,6 +159,15 @@ import Testing
         try tmux.waitFor("compare: RoPE")
         try tmux.keys("g")
         try tmux.waitFor("both lanes done") { $0.contains("none · x0") && $0.contains("VisionNTK · x0") && $0.contains("e: export PNG") }
+        // ] picks the other lane's value; e writes both lanes, named by what differs.
+        try tmux.keys("]")
+        try tmux.waitFor("compare: RoPE → VisionYaRN")
+        try tmux.keys("g")
+        try tmux.waitFor("VisionYaRN lane done") { $0.contains("VisionYaRN · x0") && $0.contains("e: export PNG") }
+        try tmux.keys("e")
+        try tmux.waitFor("wrote ")
+        let compared = try FileManager.default.contentsOfDirectory(atPath: outDir).sorted()
+        #expect(compared == ["class4-3-VisionYaRN-final.png", "class4-3-auto-none-final.png", "class4-3-final.png"], "\(compared)")
 
         // Resize below the minimum and back.
         try tmux.run(["resize-window", "-t", "0", "-x", "50", "-y", "12"])

@@ -7,7 +7,7 @@ import Testing
 @Suite struct ReducerSweepTests {
     static let keys: [Key] = [.up, .down, .left, .right, .home, .end, .pageUp, .pageDown, .enter, .escape, .backspace,
                               .tab, .backTab, .f1, .resize]
-        + "kjhlHLgvcCespd?/rnNt+-= qx0".map { Key.character($0) }
+        + "kjhlHLgvcCespd?/rnNt+-= qx0[]".map { Key.character($0) }
 
     @Test func everyKeyOnEverySettingsRow() {
         for setting in Setting.allCases {
@@ -77,7 +77,7 @@ import Testing
         case 8: return .togglePlay
         case 9: return .changeSpeed(delta)
         case 10: return rng.next() % 2 == 0 ? .cycleView : .toggleCompare
-        case 11: return .cycleCompareDimension
+        case 11: return rng.next() % 2 == 0 ? .cycleCompareDimension : .pickCompareValue(delta)
         case 12: return .toggleHelp
         case 13: return rng.next() % 2 == 0 ? .openClassPicker : .openPrompt
         case 14: return .type(Array("0123456789xX abc-")[Int(rng.next() % 17)])

@@ -320,4 +320,34 @@ import Testing
         _ = reduce(&s, .resize(columns: 100, rows: 30))
         #expect(s.overlay == .help && s.position == 1)
     }
+
+    /// [ ] picks the other lane's value among every value that differs, for each dimension.
+    @Test(arguments: CompareDimension.allCases)
+    func theOtherLanesValueIsPicked(_ dimension: CompareDimension) {
+        var s = AppState(model: Self.model)
+        #expect(reduce(&s, .pickCompareValue(1)).isEmpty && s.message.contains("compare first"))
+        while s.compareDimension != dimension { _ = reduce(&s, .cycleCompareDimension) }
+        _ = reduce(&s, .toggleCompare)
+        let choices = compareChoices(s)
+        #expect(choices.count >= 1 && !choices.contains(s.settings))
+        var seen: [GenerationSettings] = []
+        for _ in 0..<choices.count {
+            let lanes = laneSettings(s)
+            #expect(lanes.count == 2 && lanes[0].settings == s.settings && lanes[1].settings != s.settings)
+            #expect(lanes[0].label != lanes[1].label, "\(lanes.map(\.label))")
+            seen.append(lanes[1].settings)
+            _ = reduce(&s, .pickCompareValue(1))
+        }
+        #expect(seen == choices) // every choice, once, in order
+        #expect(laneSettings(s)[1].settings == choices[0]) // and around again
+        _ = reduce(&s, .pickCompareValue(-1))
+        #expect(laneSettings(s)[1].settings == choices.last)
+    }
+
+    @Test func comparedExportsSayWhatDiffers() {
+        #expect(Exporter.fileNamePart("auto: none") == "auto-none")
+        #expect(Exporter.fileNamePart("VisionNTK+attn") == "VisionNTK+attn")
+        #expect(Exporter.fileNamePart("cfg 4.0") == "cfg-4.0")
+        #expect(Exporter.fileNamePart("64x64") == "64x64")
+    }
 }

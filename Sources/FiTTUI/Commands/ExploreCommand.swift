@@ -137,7 +137,12 @@ struct ExplorerSession {
             case .cancelGeneration(let through):
                 worker.cancelAll(through: through)
             case .export(let kind, let step):
-                do { apply(.exported(try exporter.export(kind, step: step, state: state))) } catch { apply(.exportFailed("\(error)")) }
+                do {
+                    let paths = try exporter.export(kind, step: step, state: state)
+                    apply(.exported(paths.joined(separator: ", ")))
+                } catch {
+                    apply(.exportFailed("\(error)"))
+                }
             case .quit:
                 break
             }

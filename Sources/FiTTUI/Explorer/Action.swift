@@ -16,6 +16,8 @@ enum Action: Equatable, Sendable {
     case cycleView
     case toggleCompare
     case cycleCompareDimension
+    /// Picks the other lane's value of the compared setting (one notch through its choices).
+    case pickCompareValue(Int)
     case export(ExportKind)
     case decodeStep
     case toggleHelp

@@ -84,6 +84,8 @@ struct AppState: Equatable, Sendable {
     var lanes: [Lane] = []
     var compare: CompareDimension?
     var compareDimension: CompareDimension = .extrapolation
+    /// Which of the compared setting's choices the other lane takes (see ``compareChoices``).
+    var compareChoice = 0
     /// Increases with every generation so events of an abandoned one are ignored.
     var generation = 0
     var position = 0

@@ -36,6 +36,8 @@ enum KeyMap {
         case .character("v"): return .cycleView
         case .character("c"): return .toggleCompare
         case .character("C"): return .cycleCompareDimension
+        case .character("["): return .pickCompareValue(-1)
+        case .character("]"): return .pickCompareValue(1)
         case .character("e"): return .export(.finalImage)
         case .character("s"): return .export(.contactSheet)
         case .character("p"): return .export(.currentStep)

@@ -71,8 +71,16 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .cycleCompareDimension:
         let all = CompareDimension.allCases
         state.compareDimension = all.cycled(from: state.compareDimension, by: 1)
+        state.compareChoice = 0
         if state.compare != nil { state.compare = state.compareDimension }
-        state.message = "compare varies \(state.compareDimension.rawValue)"
+        state.message = "compare varies \(state.compareDimension.rawValue) · [ ]: the other lane's value"
+    case .pickCompareValue(let delta):
+        guard state.compare != nil else { state.message = "c: compare first, then [ ] picks the other lane's value"; return [] }
+        let count = compareChoices(state).count
+        guard count > 0 else { state.message = "nothing else to compare \(state.compareDimension.rawValue) with"; return [] }
+        state.compareChoice = state.compareChoice.wrapped(adding: delta, count: count)
+        let lanes = laneSettings(state)
+        state.message = "compare: \(lanes[0].label) vs \(lanes[1].label) — press g to run both"
     case .export(let kind):
         guard let lane = state.lanes.first else { state.message = "nothing to export yet: press g"; return [] }
         if kind == .finalImage && lane.final == nil { state.message = "the final image is not there yet"; return [] }
@@ -255,29 +263,51 @@ private func adjust(_ state: inout AppState, _ setting: Setting, by delta: Int) 
     state.settings = s
 }
 
-/// The lanes a generation runs: the settings, plus the variant when comparing.
+/// The values the other lane can take for the compared setting, in picking order (the first is
+/// the default): every value that differs from what the settings' lane really uses.
+func compareChoices(_ state: AppState) -> [GenerationSettings] {
+    let base = state.settings
+    var choices: [GenerationSettings] = []
+    func add(_ change: (inout GenerationSettings) -> Void) {
+        var other = base
+        change(&other)
+        if other.sampler == .sde { other.steps = max(other.steps, 2) }
+        if other != base { choices.append(other) }
+    }
+    switch state.compare ?? state.compareDimension {
+    case .extrapolation:
+        // Starting after the method this lane really uses (`auto` resolved).
+        let explicit = Extrapolation.allCases.filter { $0 != .auto }
+        let used = state.model.resolvedExtrapolation(base) ?? .none
+        for i in 1..<explicit.count { add { $0.extrapolation = explicit.cycled(from: used, by: i) } }
+    case .guidance:
+        for cfg in (base.cfg > 1 ? [1.0] : []) + [1.5, 2, 3, 4, 6, 8].filter({ $0 != base.cfg }) { add { $0.cfg = cfg } }
+    case .sampler:
+        let all = state.model.samplers
+        for i in 1..<max(all.count, 1) { add { $0.sampler = all.cycled(from: base.sampler, by: i) } }
+    case .resolution:
+        let doubled = state.model.snapped(width: base.width * 2, height: base.height * 2)
+        add { ($0.width, $0.height) = doubled }
+        for preset in state.model.sizePresets where (preset.width, preset.height) != doubled {
+            add { ($0.width, $0.height) = (preset.width, preset.height) }
+        }
+    }
+    return choices
+}
+
+/// The lanes a generation runs: the settings, plus the chosen variant when comparing.
 func laneSettings(_ state: AppState) -> [(settings: GenerationSettings, label: String)] {
     let base = state.settings
     guard let dimension = state.compare else { return [(base, "")] }
-    var other = base
+    let choices = compareChoices(state)
+    guard !choices.isEmpty else { return [(base, "")] }
+    let other = choices[state.compareChoice.wrapped(adding: 0, count: choices.count)]
     let label: (GenerationSettings) -> String
     switch dimension {
-    case .extrapolation:
-        // The other lane takes the next method after the one this lane really uses (`auto` resolved).
-        let explicit = Extrapolation.allCases.filter { $0 != .auto }
-        other.extrapolation = explicit.cycled(from: state.model.resolvedExtrapolation(base) ?? .none, by: 1)
-        label = { state.model.ropeLabel(for: $0) }
-    case .guidance:
-        other.cfg = base.cfg > 1 ? 1 : 4
-        label = { $0.cfg <= 1 ? "no guidance" : String(format: "cfg %.1f", $0.cfg) }
-    case .sampler:
-        let all = state.model.samplers
-        other.sampler = all.cycled(from: base.sampler, by: 1)
-        if other.sampler == .sde { other.steps = max(other.steps, 2) }
-        label = { $0.sampler.rawValue }
-    case .resolution:
-        (other.width, other.height) = state.model.snapped(width: base.width * 2, height: base.height * 2)
-        label = { "\($0.width)x\($0.height)" }
+    case .extrapolation: label = { state.model.ropeLabel(for: $0) }
+    case .guidance: label = { $0.cfg <= 1 ? "no guidance" : String(format: "cfg %.1f", $0.cfg) }
+    case .sampler: label = { $0.sampler.rawValue }
+    case .resolution: label = { "\($0.width)x\($0.height)" }
     }
     return [(base, label(base)), (other, label(other))]
 }

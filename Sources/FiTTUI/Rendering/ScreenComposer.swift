@@ -52,7 +52,8 @@ struct ScreenComposer {
         }
         var y = 4 + Setting.allCases.count
         if let compare = s.compare {
-            g.write("compare: \(compare.rawValue)", x: x, y: y, foreground: theme[.highlight], background: theme[.mainBackground], maxWidth: width)
+            let other = laneSettings(s).dropFirst().first?.label
+            g.write("compare: \(compare.rawValue)\(other.map { " → \($0)" } ?? "")", x: x, y: y, foreground: theme[.highlight], background: theme[.mainBackground], maxWidth: width)
             y += 1
         }
         let view = s.shownView == s.view ? s.view.rawValue : "\(s.shownView.rawValue) (x_t | x0: one lane)"
@@ -190,7 +191,7 @@ struct ScreenComposer {
         "Home End     first / last step",
         "space        play / replay the trajectory;  + - speed",
         "v            view: x0 estimate, noisy x_t, both",
-        "c  C         compare two settings side by side; which one",
+        "c  C  [ ]    compare two settings side by side; which one; the other lane's value",
         "r            random seed;  n N  next / previous seed",
         "e  s  p      export final PNG, contact sheet, current step",
         "d            decode this step with the VAE (latent models)",
