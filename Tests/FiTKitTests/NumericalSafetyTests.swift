@@ -101,3 +101,23 @@ import Testing
         #expect(image.pixels == [0, 255, 0, 255, 0, 128])
     }
 }
+
+/// Contact-sheet captions: what they say and that the font draws every character they use.
+@Suite struct ContactSheetCaptionTests {
+    @Test func captionsSayStepAndTime() {
+        #expect(ContactSheet.caption(step: 12, t: 0.375, flow: true) == "12 t=.38")
+        #expect(ContactSheet.caption(step: nil, t: 1, flow: true) == "end t=1")
+        #expect(ContactSheet.caption(step: 3, t: 480.2, flow: false) == "3 t=480")
+        #expect(ContactSheet.caption(step: nil, t: 0, flow: false) == "end t=0")
+    }
+
+    @Test func everyCaptionCharacterHasAGlyph() {
+        for ch in "0123456789 t=./-end" { #expect(BitmapFont.glyphs[ch] != nil, "\(ch)") }
+        var image = RGBImage(width: 40, height: 7, pixels: [UInt8](repeating: 255, count: 40 * 7 * 3))
+        BitmapFont.draw("8 t=.5", into: &image, x: 1, y: 1, scale: 1)
+        #expect(image.pixels.contains(0))
+        // "8" fills its 3×5 box except the two holes.
+        let dark: [Bool] = (1..<6).flatMap { y in (1..<4).map { x in image.pixels[(y * 40 + x) * 3] == 0 } }
+        #expect(dark.filter { !$0 }.count == 2)
+    }
+}

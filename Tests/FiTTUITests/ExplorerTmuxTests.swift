@@ -164,10 +164,15 @@ import Testing
         try tmux.waitFor("compare: RoPE → VisionYaRN")
         try tmux.keys("g")
         try tmux.waitFor("VisionYaRN lane done") { $0.contains("VisionYaRN · x0") && $0.contains("e: export PNG") }
+        try tmux.keys("x") // exports enlarged ×2
+        try tmux.waitFor("export: ×2")
         try tmux.keys("e")
         try tmux.waitFor("wrote ")
         let compared = try FileManager.default.contentsOfDirectory(atPath: outDir).sorted()
         #expect(compared == ["class4-3-VisionYaRN-final.png", "class4-3-auto-none-final.png", "class4-3-final.png"], "\(compared)")
+        let enlarged = try PNGFile.read("\(outDir)/class4-3-VisionYaRN-final.png")
+        #expect(enlarged.image.width == 64 && enlarged.image.height == 64)
+        #expect(try GenerationRecord.from(pngText: enlarged.text, path: outDir).width == 32) // the record is unchanged
 
         // Resize below the minimum and back.
         try tmux.run(["resize-window", "-t", "0", "-x", "50", "-y", "12"])

@@ -85,7 +85,22 @@ import FiTKit
         #expect(files == ["step-000-x0.png", "step-000-xt.png", "step-001-x0.png", "step-001-xt.png",
                           "step-002-x0.png", "step-002-xt.png", "step-003-x0.png", "step-003-xt.png"])
         let sheet = try PNGFile.read(dir.appendingPathComponent("sheet.png").path).image
-        #expect(sheet.width == 5 * 32 + 6 * 2 && sheet.height == 2 * 32 + 3 * 2)
+        // x_t and x0 rows of 4 steps and the finished image, then a 5-px caption band (+ gap).
+        #expect(sheet.width == 5 * 32 + 6 * 2 && sheet.height == 2 * 32 + 3 * 2 + 5 + 2)
+        let final = try PNGFile.read(dir.appendingPathComponent("final.png").path).image
+        for row in 0..<2 { // no empty cell: both rows end with the finished image
+            var cell: [UInt8] = []
+            for y in 0..<32 {
+                let start: Int = ((2 + row * 34 + y) * sheet.width + 2 + 4 * 34) * 3
+                cell += sheet.pixels[start..<(start + 32 * 3)]
+            }
+            #expect(cell == final.pixels, "row \(row)")
+        }
+        // Captions: black pixels in the band under every column.
+        for column in 0..<5 {
+            let band = (sheet.height - 7)..<sheet.height, xs = (2 + column * 34)..<(2 + column * 34 + 32)
+            #expect(band.contains { y in xs.contains { x in sheet.pixels[(y * sheet.width + x) * 3] == 0 } }, "column \(column)")
+        }
     }
 
     @Test func countWritesOneImagePerSeed() throws {
@@ -112,7 +127,7 @@ import FiTKit
             #expect(steps.count == 6, "seed \(seed): \(steps)")
         }
         let image = try PNGFile.read(sheet).image
-        #expect(image.width == 4 * 32 + 5 * 2 && image.height == 4 * 32 + 5 * 2)
+        #expect(image.width == 4 * 32 + 5 * 2 && image.height == 4 * 32 + 5 * 2 + 5 + 2)
         // the last cell of row r is seed 20+r's final image
         for (r, final) in finals.enumerated() {
             for y in 0..<32 {

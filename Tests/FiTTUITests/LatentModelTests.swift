@@ -120,7 +120,7 @@ extension LatentModelTests {
             #expect(image.width == 64 && image.height == 32, "\(name)")
         }
         let sheet = try PNGFile.read(dir.appendingPathComponent("sheet.png").path).image
-        #expect(sheet.width == 4 * 64 + 5 * 2 && sheet.height == 2 * 32 + 3 * 2)
+        #expect(sheet.width == 4 * 64 + 5 * 2 && sheet.height == 2 * 32 + 3 * 2 + 2 * 5 + 2) // captions at scale 2 below
     }
 }
 

@@ -7,7 +7,7 @@ import Testing
 @Suite struct ReducerSweepTests {
     static let keys: [Key] = [.up, .down, .left, .right, .home, .end, .pageUp, .pageDown, .enter, .escape, .backspace,
                               .tab, .backTab, .f1, .resize]
-        + "kjhlHLgvcCespd?/rnNt+-= qx0[]".map { Key.character($0) }
+        + "kjhlHLgvcCespdx?/rnNt+-= qX0[]".map { Key.character($0) }
 
     @Test func everyKeyOnEverySettingsRow() {
         for setting in Setting.allCases {

@@ -350,4 +350,11 @@ import Testing
         #expect(Exporter.fileNamePart("cfg 4.0") == "cfg-4.0")
         #expect(Exporter.fileNamePart("64x64") == "64x64")
     }
+
+    @Test func exportEnlargementCycles() {
+        var s = AppState(model: Self.model)
+        var seen: [Int] = []
+        for _ in 0..<5 { _ = reduce(&s, KeyMap.action(for: .character("x"), in: s, randomSeed: { 1 })!); seen.append(s.exportScale) }
+        #expect(seen == [2, 4, 8, 1, 2])
+    }
 }

@@ -85,6 +85,7 @@ struct GenerationPlan {
     struct SheetRow {
         var xt: [RGBImage]
         var x0: [RGBImage]
+        var captions: [String]
         var final: RGBImage
     }
 
@@ -110,11 +111,12 @@ struct GenerationPlan {
             if firstRecord == nil { firstRecord = record }
         }
         if let sheet = output.sheet, let firstRecord {
-            // One generation: x_t above, x0 below, the final image at the end of the x_t row.
-            // Several: one row per seed, its x0 estimates and its final image.
+            // One generation: x_t above, x0 below, both ending with the finished image. Several: one
+            // row per seed, its x0 estimates and its finished image. Captions: step and time.
+            let captions = rows[0].captions + [ContactSheet.caption(step: nil, t: sampler.isFlow ? 1 : 0, flow: sampler.isFlow)]
             let image = rows.count == 1
-                ? ContactSheet.compose([rows[0].xt + [rows[0].final], rows[0].x0])
-                : ContactSheet.compose(rows.map { $0.x0 + [$0.final] })
+                ? ContactSheet.compose([rows[0].xt + [rows[0].final], rows[0].x0 + [rows[0].final]], captions: captions)
+                : ContactSheet.compose(rows.map { $0.x0 + [$0.final] }, captions: captions)
             try PNGFile.write(image.upscaled(by: output.scale), text: [(GenerationRecord.textKey, try firstRecord.json())], to: sheet)
         }
     }
@@ -155,11 +157,12 @@ struct GenerationPlan {
                 try PNGFile.write(try decoder.decode(step.x0, index: 0).upscaled(by: scale), to: "\(trajectoryFolder)/\(name)-x0.png")
             }
         }
-        var row = SheetRow(xt: [], x0: [], final: final)
+        var row = SheetRow(xt: [], x0: [], captions: [], final: final)
         if output.sheet != nil {
             let chosen = ContactSheet.evenlySpaced(count: kept.count, limit: 16).map { kept[$0] }
             row.xt = chosen.map { noisy($0.xt) }
             row.x0 = try chosen.map { try decoder.decode($0.x0, index: 0) }
+            row.captions = chosen.map { ContactSheet.caption(step: $0.index + 1, t: $0.t, flow: sampler.isFlow) }
         }
         progress.finish(path: path, evaluations: iterator.evaluations)
         return (row, record)

@@ -19,6 +19,8 @@ enum Action: Equatable, Sendable {
     /// Picks the other lane's value of the compared setting (one notch through its choices).
     case pickCompareValue(Int)
     case export(ExportKind)
+    /// Next export enlargement (×1, ×2, ×4, ×8).
+    case cycleExportScale
     case decodeStep
     case toggleHelp
     case openClassPicker

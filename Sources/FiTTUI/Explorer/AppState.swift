@@ -91,6 +91,8 @@ struct AppState: Equatable, Sendable {
     var position = 0
     var followLatest = true
     var view: ViewMode = .x0
+    /// Exported pictures are enlarged this many times (nearest neighbour; metadata unchanged).
+    var exportScale = 1
     var playing = false
     /// Seconds per step during playback.
     var playbackInterval = 0.25

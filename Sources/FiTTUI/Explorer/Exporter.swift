@@ -23,7 +23,7 @@ struct Exporter {
             var stem = "\(loaded.className(s.classID) ?? "class\(s.classID)")-\(s.seed)"
             if state.lanes.count > 1 { stem += "-" + Self.fileNamePart(lane.label) }
             let path = uniquePath("\(folder)/\(stem.replacingOccurrences(of: "/", with: "-"))-\(suffix)")
-            try PNGFile.write(image, text: [(GenerationRecord.textKey, try record.json()), ("Software", "fit")], to: path)
+            try PNGFile.write(image.upscaled(by: state.exportScale), text: [(GenerationRecord.textKey, try record.json()), ("Software", "fit")], to: path)
             written.append(path)
         }
         return written
@@ -50,7 +50,9 @@ struct Exporter {
             let chosen = ContactSheet.evenlySpaced(count: lane.frames.count, limit: 16).map { lane.frames[$0] }
             // Latent models: steps not decoded with d are previews at latent resolution, enlarged.
             let enlarge = { (frame: StepFrame, image: RGBImage) in frame.isFinal ? image : image.upscaled(by: loaded.decoder.previewScale) }
-            return (ContactSheet.compose([chosen.map { enlarge($0, $0.xt) }, chosen.map { $0.x0Decoded ?? enlarge($0, $0.x0) }]), "sheet")
+            let captions = chosen.map { ContactSheet.caption(step: $0.isFinal ? nil : $0.index + 1, t: $0.t, flow: lane.settings.sampler.isFlow) }
+            return (ContactSheet.compose([chosen.map { enlarge($0, $0.xt) }, chosen.map { $0.x0Decoded ?? enlarge($0, $0.x0) }],
+                                         captions: captions), "sheet")
         case .currentStep:
             guard !lane.frames.isEmpty else { throw FiTError.invalidInput("no steps yet") }
             let frame = lane.frames[min(step, lane.frames.count - 1)]

@@ -41,6 +41,7 @@ enum KeyMap {
         case .character("e"): return .export(.finalImage)
         case .character("s"): return .export(.contactSheet)
         case .character("p"): return .export(.currentStep)
+        case .character("x"): return .cycleExportScale
         case .character("d"): return .decodeStep
         case .character("?"), .f1: return .toggleHelp
         case .character("/"): return .openClassPicker

@@ -93,6 +93,9 @@ func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
             return [.decodeStep(generation: state.generation, lane: 0, index: index)]
         }
         return [.export(kind, step: index)]
+    case .cycleExportScale:
+        state.exportScale = [1, 2, 4, 8].cycled(from: state.exportScale, by: 1)
+        state.message = "exports enlarged ×\(state.exportScale)"
     case .decodeStep:
         guard state.model.previewsAreApproximate else { state.message = "this model's steps are exact pictures already"; return [] }
         guard state.availableSteps > 0 else { state.message = "no steps yet: press g"; return [] }

@@ -58,6 +58,7 @@ struct ScreenComposer {
         }
         let view = s.shownView == s.view ? s.view.rawValue : "\(s.shownView.rawValue) (x_t | x0: one lane)"
         g.write("view: \(view)", x: x, y: y, foreground: theme[.inactive], background: theme[.mainBackground], maxWidth: width)
+        g.write("export: ×\(s.exportScale) (x)", x: x, y: y + 1, foreground: theme[.inactive], background: theme[.mainBackground], maxWidth: width)
         for row in 1..<(g.height - 3) { g[Self.sidebarWidth - 1, row] = Cell(character: "│", foreground: theme[.divider], background: theme[.mainBackground]) }
     }
 
@@ -194,6 +195,7 @@ struct ScreenComposer {
         "c  C  [ ]    compare two settings side by side; which one; the other lane's value",
         "r            random seed;  n N  next / previous seed",
         "e  s  p      export final PNG, contact sheet, current step",
+        "x            export enlargement ×1 ×2 ×4 ×8",
         "d            decode this step with the VAE (latent models)",
         "t            next theme",
         "q            quit",
