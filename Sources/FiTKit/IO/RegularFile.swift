@@ -7,21 +7,33 @@ import Glibc
 /// paths need: only regular files (a FIFO would block, `/dev/zero` never ends, a folder is not
 /// "missing"), and only up to a size limit.
 public enum RegularFile {
-    /// The contents of the regular file at `path`, at most `limit` bytes.
-    public static func read(_ path: String, limit: Int) throws -> Data {
+    /// Opens the regular file at `path` for reading without blocking on a FIFO; returns the
+    /// descriptor (the caller closes it) and the file's size.
+    static func openForReading(_ path: String) throws -> (fd: Int32, size: Int) {
         let fd = open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else {
             if errno == ENOENT { throw FiTError.fileNotFound(path: path) }
             throw FiTError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
         }
-        defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw FiTError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
-        try requireRegular(info, path: path)
-        guard Int(info.st_size) <= limit else {
-            throw FiTError.unreadableFile(path: path, reason: "it is \(info.st_size) bytes; at most \(limit) are read from such a file")
+        do {
+            guard fstat(fd, &info) == 0 else { throw FiTError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+            try requireRegular(info, path: path)
+        } catch {
+            close(fd)
+            throw error
         }
-        var data = Data(count: Int(info.st_size))
+        return (fd, Int(info.st_size))
+    }
+
+    /// The contents of the regular file at `path`, at most `limit` bytes.
+    public static func read(_ path: String, limit: Int) throws -> Data {
+        let (fd, size) = try openForReading(path)
+        defer { close(fd) }
+        guard size <= limit else {
+            throw FiTError.unreadableFile(path: path, reason: "it is \(size) bytes; at most \(limit) are read from such a file")
+        }
+        var data = Data(count: size)
         var done = 0
         let total = data.count
         try data.withUnsafeMutableBytes { raw in
