@@ -1,6 +1,6 @@
 """Convert the officially released FiT / FiTv2 weights (and the SD VAE) into the safetensors file `fit` loads.
 
-FiT mode (default): INPUT is a released checkpoint (fit-model.md §5.1):
+FiT mode (default): INPUT is a released checkpoint (docs/model.md §5.1):
   FiTv1_xl/model_ema.bin, FiTv2_XL/model_ema.safetensors, FiTv2_3B/model_ema.bin,
   FiTv2_XL_HRFT/model_ema.safetensors, FiTv2_3B_HRFT/model_ema.safetensors.
 The file format is sniffed from its first bytes, not its name: safetensors (u64 header length
@@ -23,7 +23,7 @@ VAE mode (--vae): INPUT is a diffusers AutoencoderKL (`diffusion_pytorch_model.s
 `.bin`, or the folder holding it); `config.json` beside it (or --config) gives the shape, else the
 sd-vae-ft-ema values. Only the decode path is kept (post_quant_conv.*, decoder.*); legacy mid-block
 attention names (query/key/value/proj_attn, possibly 1×1-conv shaped) become
-to_q/to_k/to_v/to_out.0 with (C, C) weights (fit-model.md §7). Metadata: vae_config, fit_source.
+to_q/to_k/to_v/to_out.0 with (C, C) weights (docs/model.md §7). Metadata: vae_config, fit_source.
 
 The output is written under a temporary name in the output folder and renamed into place only
 when complete, so a failed or interrupted run never leaves a partial file.
@@ -70,17 +70,17 @@ class ConversionError(Exception):
 # recommended sampling settings (metadata `fit_sampling`)
 # ----------------------------------------------------------------------------------------------
 #
-# The settings behind each model's headline FID (fit-model.md §3.4, §4, §8), at the default size
+# The settings behind each model's headline FID (docs/model.md §3.4, §4, §8), at the default size
 # 256x256. Sampler names are the Swift SamplerKind raw values; interpolation names are the
 # official samplers' --interpolation values (Swift RoPEInterpolation).
 #
 # * FiTv1-XL/2: 250-step respaced DDPM, cfg 1.5 (§4.1 "Reported: 250 DDPM steps, cfg 1.5 for
-#   FID"; §8.2 "250 DDPM steps, cfg 1.5, VisionNTK"). VisionNTK = dynntk + decouple, ori 16 (§3.4,
+#   FID"; §8). VisionNTK = dynntk + decouple, ori 16 (§3.4,
 #   FiT paper Tables 1-2 "adopts VisionNTK"). At 256x256 (16x16 tokens) VisionNTK scales by
 #   s = 16/16 = 1, i.e. it is plain RoPE; it only acts when the user picks a larger size.
 # * FiTv2-XL/2 and -3B/2: ODE, dopri5 over 250 time points, cfg 1.5, constant guidance
 #   (scale_pow 0): the README commands behind the headline FIDs pass --sampler-mode ODE and
-#   cfg 1.5 explicitly (§4.2, §9 item 8; Table IV cfg 1.5). dopri5 is adaptive; the 250 is the
+#   cfg 1.5 explicitly (§4.2, §8; Table IV cfg 1.5). dopri5 is adaptive; the 250 is the
 #   official output grid (the Swift dopri5 ignores steps). Interpolation: the 256x256 result is
 #   in-distribution "without any extrapolation" (§3.4, FiTv2 §V-D1); dynntk + decouple + ori 16
 #   is exactly that at 256x256 (s = 1) and is the README's VisionNTK setting for other sizes
@@ -90,7 +90,7 @@ class ConversionError(Exception):
 # * FiTv2-HR-XL/2 and HR-3B/2: fine-tuned with VisionNTK, so always dynntk + decouple + ori 16
 #   (§3.4: "HR (512) fine-tuned v2 checkpoints must always be run with NTK (ori 16)"); ODE dopri5
 #   as above; cfg 1.65 (HR-XL) and 1.6 (HR-3B) as in the paper's Table VI headline results
-#   (§4.3, §8.1; the README's HR-3B command uses 1.5, §9 item 10). Their headline size is
+#   (§4.3, §8; the README's HR-3B command uses 1.5). Their headline size is
 #   512x512 (Table VI); the default here stays 256x256, where VisionNTK is plain RoPE.
 _V1_RECIPE = {"sampler": "ddpm", "steps": 250, "cfg": 1.5, "scale_pow": 0.0,
               "interpolation": "dynntk", "decouple": True, "ori_max_pe_len": 16, "size": "256x256"}
@@ -355,7 +355,7 @@ def recognise(shapes: Mapping[str, Shape], path: str = "", preset: Optional[str]
 # VAE decoder (names, shapes and legacy renaming from fit_reference.vae)
 # ----------------------------------------------------------------------------------------------
 
-SD_VAE_DECODER_COUNTS = (140, 49_490_199)   # fit-model.md §7
+SD_VAE_DECODER_COUNTS = (140, 49_490_199)   # docs/model.md §7
 
 
 # ----------------------------------------------------------------------------------------------
@@ -533,7 +533,7 @@ def convert_vae(inp: Path, out: Path, config_path: Optional[Path] = None,
 
     The config is ``config_path``, else ``config.json`` beside the weights, else sd-vae-ft-ema's.
     The decoder must have ``expected_counts`` (tensors, parameters) when given, and 140 /
-    49,490,199 when the config has sd-vae-ft-ema's shape (fit-model.md §7)."""
+    49,490,199 when the config has sd-vae-ft-ema's shape (docs/model.md §7)."""
     inp, out = _resolve_vae_input(Path(inp)), Path(out)
     _check_paths(inp, out)
     config_file = Path(config_path) if config_path else inp.parent / "config.json"

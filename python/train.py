@@ -4,7 +4,7 @@
 Recipe (JSON, e.g. python/recipes/embedded.json): model config with the official constructor
 parameter names, optimizer, LR schedule, resolution stages, EMA, seed, steps and intervals.
 
-Training follows FiTv2 (fit-model.md sections 4.2 and 6):
+Training follows FiTv2 (docs/model.md sections 4.2 and 6):
   * latent space, like the official models: the recipe's ``data.vae`` (python/train_vae.py, a
     small AutoencoderKL with downsampling factor 4) encodes every training view once (posterior
     mean x scaling factor); the FiT learns those latents;

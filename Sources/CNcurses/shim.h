@@ -1,7 +1,7 @@
 #ifndef FIT_CNCURSES_SHIM_H
 #define FIT_CNCURSES_SHIM_H
 // Wide-character ncurses needs these before <curses.h>; SwiftPM drops pkg-config's -D flags,
-// so the shim defines them itself (terminal-rendering.md §2.7).
+// so the shim defines them itself (docs/terminal.md §2.7).
 #ifndef _XOPEN_SOURCE_EXTENDED
 #define _XOPEN_SOURCE_EXTENDED 1
 #endif

@@ -117,7 +117,7 @@ import Testing
     }
 
     @Test func forwardCostMatchesTheBrief() {
-        // fit-model.md §2.1: v2-XL 152.3 GMAC and v1-XL 156.7 GMAC at 256 tokens.
+        // docs/model.md §2.1: v2-XL 152.3 GMAC and v1-XL 156.7 GMAC at 256 tokens.
         #expect(abs(Double(ModelPreset.fitv2XL.configuration.forwardMACs(batch: 1, tokens: 256)) / 1e9 - 152.3) < 0.3)
         #expect(abs(Double(ModelPreset.fitv1XL.configuration.forwardMACs(batch: 1, tokens: 256)) / 1e9 - 156.7) < 0.3)
     }

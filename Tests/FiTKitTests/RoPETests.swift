@@ -3,7 +3,7 @@ import Testing
 @testable import FiTKit
 
 /// RoPE frequencies and multipliers against the reference at the XL head size, and the
-/// published numbers of fit-model.md §3.2.
+/// published numbers of docs/model.md §3.2.
 @Suite struct RoPETests {
     static let modes = RoPEInterpolation.allCases.flatMap { m in [(m, false), (m, true)] }
 

@@ -1,11 +1,11 @@
 """Reference PyTorch implementation of FiT (v1) and FiTv2, written for this project.
 
-The implementation follows shared/reference/fit-model.md (sections 2-5). It is not a copy of
+The implementation follows docs/model.md (sections 2-5). It is not a copy of
 the official code; only the public interface is kept identical so that released checkpoints
 load strictly: the state-dict key names and the constructor parameter names/defaults of the
 official ``FiT`` class.
 
-One deliberate deviation from the official HEAD (fit-model.md section 4.5): the official forward
+One deliberate deviation from the official HEAD (docs/model.md section 4.5): the official forward
 always applies ``t = clamp(ts * t / (1 + (ts - 1) * t), max=1)``. For v1 (DDPM, integer timesteps
 0..999) that collapses every t >= 1 to 1, which cannot be what the released v1 checkpoint was
 trained with. Here the clamp / time shifting is applied ONLY when ``use_sit`` is True (v2, flow

@@ -1,6 +1,6 @@
 """2-D rotary position embedding for FiT / FiTv2, with every extrapolation mode.
 
-Written for this project from the facts in shared/reference/fit-model.md section 3 (checked
+Written for this project from the facts in docs/model.md section 3 (checked
 against the official repository's behaviour). Everything here is computed in float64 unless a
 dtype is given, so the fixtures carry no float32 rounding of the frequency tables.
 

@@ -2,7 +2,7 @@
 
 Written for this project from the behaviour of the official samplers (whlzy/FiT @ b22b7b0:
 ``sample_fit_ddp.py``, ``sample_fitv2_ddp.py``, ``fit/scheduler/improved_diffusion``,
-``fit/scheduler/transport`` and ``FiT.forward_with_cfg``); see shared/reference/fit-model.md §4.
+``fit/scheduler/transport`` and ``FiT.forward_with_cfg``); see docs/model.md §4.
 No official code is reused; the numerics follow it step by step so that a float32 run here is
 what the official pipeline computes (on CPU).
 

@@ -1,6 +1,6 @@
 """Reference PyTorch implementation of the SD-VAE *decoder* (diffusers ``AutoencoderKL`` layout).
 
-Written for this project from shared/reference/fit-model.md section 7; only the public
+Written for this project from docs/model.md section 7; only the public
 interface of diffusers is kept: the ``config.json`` keys and the state-dict key names, so a
 diffusers checkpoint (``diffusion_pytorch_model.safetensors``) loads strictly.
 

@@ -110,7 +110,7 @@ def test_tiny_state_dict_roundtrip_through_safetensors(name, tmp_path):
 
 
 # ----------------------------------------------------------------------------------------------
-# RoPE facts (fit-model.md section 3.2)
+# RoPE facts (docs/model.md section 3.2)
 # ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dim,s,base", [(36, 1.25, 12665.2), (36, 1.75, 18085.7), (36, 2.0, 20832.3),
@@ -258,7 +258,7 @@ def test_online_rope_matches_per_resolution_build():
 
 
 def test_flop_count_matches_reference_macs():
-    # fit-model.md 2.1: v2-XL 152.3 GMAC @256 tokens, v1-XL 156.7, v2-3B 665 (1 image)
+    # docs/model.md 2.1: v2-XL 152.3 GMAC @256 tokens, v1-XL 156.7, v2-3B 665 (1 image)
     assert flop_count(PRESETS["fitv2-xl"], 256) / 2e9 == pytest.approx(152.3, rel=2e-3)
     assert flop_count(PRESETS["fitv1-xl"], 256) / 2e9 == pytest.approx(156.7, rel=2e-3)
     assert flop_count(PRESETS["fitv2-3b"], 256) / 2e9 == pytest.approx(665, rel=2e-3)

@@ -1,4 +1,4 @@
-/// The released FiT models (fit-model.md §2.1, §5), recognised by their tensor names and shapes
+/// The released FiT models (docs/model.md §2.1, §5), recognised by their tensor names and shapes
 /// when a checkpoint carries no configuration.
 public enum ModelPreset: String, CaseIterable, Sendable {
     case fitv1XL = "fitv1-xl"
@@ -23,7 +23,7 @@ public enum ModelPreset: String, CaseIterable, Sendable {
             c.learnSigma = false; c.useSit = true
             c.qNorm = "layernorm"; c.kNorm = "layernorm"; c.adalnType = "lora"
             if self == .fitv2HRXL || self == .fitv2HRThreeB {
-                // Fine-tuned at up to 1024 tokens with VisionNTK (fit-model.md §3.4).
+                // Fine-tuned at up to 1024 tokens with VisionNTK (docs/model.md §3.4).
                 c.contextSize = 1024; c.customFreqs = "ntk-aware"; c.decouple = true
                 c.oriMaxPeLen = 16; c.onlineRope = true
             }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The shape of an SD-style VAE decoder, read from the diffusers `config.json` keys
-/// (fit-model.md §7). Keys this port does not need are ignored; values it cannot honour are
+/// (docs/model.md §7). Keys this port does not need are ignored; values it cannot honour are
 /// errors naming the key.
 public struct VAEConfiguration: Codable, Sendable, Equatable {
     /// Channels of each encoder level; the decoder walks them in reverse.

@@ -1,4 +1,4 @@
-/// The decode path of an SD-style `AutoencoderKL` (diffusers layout, fit-model.md §7):
+/// The decode path of an SD-style `AutoencoderKL` (diffusers layout, docs/model.md §7):
 /// `post_quant_conv`, `conv_in`, a mid block (ResNet, self-attention, ResNet), up blocks of
 /// ResNets with nearest ×2 upsampling, and GroupNorm + SiLU + `conv_out`.
 ///

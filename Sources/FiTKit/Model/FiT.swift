@@ -1,6 +1,6 @@
 import Foundation
 
-/// The FiT / FiTv2 diffusion transformer (fit-model.md §2), bound to checkpoint weights that
+/// The FiT / FiTv2 diffusion transformer (docs/model.md §2), bound to checkpoint weights that
 /// it uses in place.
 ///
 /// `forward` takes the latent or pixel grid (B, C, H, W) of any size and aspect ratio up to
@@ -67,7 +67,7 @@ public final class FiT: @unchecked Sendable {
     }
 
     /// The timestep value the embedding sees: v2 (`use_sit`) applies `time_shifting` and clamps
-    /// to 1 as the official forward does; v1 embeds the raw DDPM timestep (fit-model.md §4.5).
+    /// to 1 as the official forward does; v1 embeds the raw DDPM timestep (docs/model.md §4.5).
     public func embeddedTime(_ t: Float) -> Double {
         guard configuration.useSit else { return Double(t) }
         let s = configuration.timeShifting, t = Double(t)

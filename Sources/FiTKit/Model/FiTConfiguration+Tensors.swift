@@ -1,6 +1,6 @@
 extension FiTConfiguration {
     /// Every tensor a checkpoint for this configuration holds, with its shape, in model order —
-    /// the official state-dict keys (fit-model.md §5.2). Strict binding, preset detection and
+    /// the official state-dict keys (docs/model.md §5.2). Strict binding, preset detection and
     /// parameter counts all derive from this one list.
     public func tensorShapes() -> [(name: String, shape: [Int])] {
         let d = hiddenSize

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The 2-D rotary position embedding of FiT and its extrapolation methods (fit-model.md §2.9, §3).
+/// The 2-D rotary position embedding of FiT and its extrapolation methods (docs/model.md §2.9, §3).
 ///
 /// Each head splits in two halves: the first rotates by the token's row, the second by its
 /// column; inside a half, dims (2j, 2j+1) form a pair sharing frequency j. Extrapolation

@@ -1,6 +1,6 @@
 import Foundation
 
-/// FiTv1's diffusion process (DiT / improved-DDPM, fit-model.md §4.1): a linear β schedule over
+/// FiTv1's diffusion process (DiT / improved-DDPM, docs/model.md §4.1): a linear β schedule over
 /// 1000 steps, respaced to the requested step count, with the posterior coefficients the
 /// learned-range sampler needs. Everything is computed in double precision and used as float32,
 /// as the official code does.

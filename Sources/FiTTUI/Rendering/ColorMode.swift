@@ -8,7 +8,7 @@ enum ColorMode: String, CaseIterable, Sendable, ExpressibleByArgument {
     case none
 
     /// The palette index (16–255) nearest to `c`: the 6×6×6 cube by midpoints, or the grey ramp,
-    /// whichever is closer (terminal-rendering.md §1.3).
+    /// whichever is closer (docs/terminal.md §1.3).
     static func index256(_ c: RGB) -> Int {
         let levels: [Int] = [0, 0x5F, 0x87, 0xAF, 0xD7, 0xFF]
         func cubeIndex(_ v: UInt8) -> Int {

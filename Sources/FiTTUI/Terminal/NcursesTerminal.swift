@@ -175,7 +175,7 @@ final class NcursesTerminal {
     }
 
     /// A private `<TERM>-rgb` terminfo entry with semicolon direct colour, compiled with `tic`
-    /// into the user's cache (terminal-rendering.md §2.2). Returns its name, or `nil`.
+    /// into the user's cache (docs/terminal.md §2.2). Returns its name, or `nil`.
     static func directColorEntry(for term: String) -> String? {
         let cache = (ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache") + "/fit/terminfo"
         let name = "\(term)-rgb"
