@@ -63,3 +63,4 @@ struct GenerateCommand: ParsableCommand {
 }
 
 extension SamplerKind: ExpressibleByArgument {}
+extension ColorMode: ExpressibleByArgument {}

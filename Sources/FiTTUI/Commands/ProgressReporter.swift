@@ -26,7 +26,7 @@ final class ProgressReporter {
         let remaining = step.count.map { Double($0 - steps) / rate } ?? (1 - step.progress) / max(step.progress, 1e-9) * elapsed
         let width = 24, filled = Int(step.progress * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let line = String(format: "\r%@ %@ step %d/%@  %.2f it/s  ETA %@  ", label, bar, steps, total, rate, Self.clock(remaining))
+        let line = String(format: "\r%@ %@ step %d/%@  %.2f it/s  ETA %@  ", label, bar, steps, total, rate, DurationText.clock(remaining))
         FileHandle.standardError.write(Data(line.utf8))
     }
 
@@ -40,11 +40,5 @@ final class ProgressReporter {
         guard !quiet else { return }
         if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         Console.note(String(format: "wrote %@ (%d steps, %d model evaluations, %.1f s)", path, steps, evaluations, elapsed))
-    }
-
-    static func clock(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "--:--" }
-        let s = Int(seconds.rounded())
-        return String(format: "%d:%02d", s / 60, s % 60)
     }
 }

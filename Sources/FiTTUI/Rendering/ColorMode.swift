@@ -1,7 +1,5 @@
-import ArgumentParser
-
 /// How many colours the terminal shows, from best to last resort.
-enum ColorMode: String, CaseIterable, Sendable, ExpressibleByArgument {
+enum ColorMode: String, CaseIterable, Sendable {
     case truecolor
     case palette256 = "256"
     case palette16 = "16"

@@ -143,7 +143,7 @@ struct ScreenComposer {
                 let rate = s.lanes.map(\.stepsPerSecond).min() ?? 0
                 parts.append(String(format: "%.2f it/s", rate))
                 if let count = frame.count, rate > 0 {
-                    parts.append("ETA " + ProgressReporter.clock(Double(count - s.availableSteps) / rate))
+                    parts.append("ETA " + DurationText.clock(Double(count - s.availableSteps) / rate))
                 }
             }
             parts.append(s.playing ? "▶ playing" : (s.isGenerating ? "generating" : statusWord(lane.status)))
