@@ -52,6 +52,19 @@ import FiTKit
         #expect(bad.status == 64 && bad.stderr.contains("VisionYaRN"))
     }
 
+    @Test func viewShowsAnyPNGAndSaysWhatMadeFitsOwn() throws {
+        let made = cli.scratch("made.png"), plain = URL(fileURLWithPath: made).deletingLastPathComponent().appendingPathComponent("plain.png").path
+        #expect(try cli.fit("generate", "--model", model, "--class", "2", "--steps", "2", "--seed", "9", "--out", made, "--quiet").status == 0)
+        try PNGFile.write(RGBImage(width: 6, height: 4, pixels: [UInt8](repeating: 90, count: 72)), to: plain)
+        let r = try cli.fit("view", made, plain, "--columns", "16", "--color", "256")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("▀") && r.stdout.contains("38;5;"))
+        #expect(r.stdout.contains("pixel-tiny.safetensors · class 2 (2) · 32×32 · euler 2 steps") && r.stdout.contains("seed 9"))
+        #expect(r.stdout.contains("remake: fit generate --from \(made)"))
+        #expect(r.stdout.components(separatedBy: "remake:").count == 2) // the plain PNG gets no such line
+        cli.expectBadInput(try cli.fit("view", "/nonexistent/x.png"), mentions: "no such file")
+    }
+
     @Test func anIndependentDecoderReadsTheSamePixelsAndMetadata() throws {
         let python = CommandLineTests.root.appendingPathComponent(".venv/bin/python").path
         try #require(FileManager.default.isExecutableFile(atPath: python), "run `make venv` first: Pillow checks our PNGs")

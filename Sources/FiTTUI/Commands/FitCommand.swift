@@ -6,7 +6,7 @@ struct FitCommand: ParsableCommand {
         commandName: "fit",
         abstract: "Run FiT / FiTv2 diffusion transformers on the CPU.",
         version: "0.1.0",
-        subcommands: [ExploreCommand.self, GenerateCommand.self, RenderCommand.self, ForwardCommand.self, DecodeCommand.self, InspectCommand.self, BenchCommand.self],
+        subcommands: [ExploreCommand.self, GenerateCommand.self, RenderCommand.self, ViewCommand.self, ForwardCommand.self, DecodeCommand.self, InspectCommand.self, BenchCommand.self],
         defaultSubcommand: ExploreCommand.self
     )
 }

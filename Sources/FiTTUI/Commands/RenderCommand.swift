@@ -63,17 +63,10 @@ struct RenderCommand: ParsableCommand {
             }
             let tensor = step == nil ? chosen.next : (noisy ? chosen.xt : chosen.x0)
             let image = preview ? loaded.decoder.preview(tensor, index: 0) : try loaded.decoder.decode(tensor, index: 0)
-            let env = ProcessInfo.processInfo.environment
-            let mode = color ?? (["truecolor", "24bit"].contains(env["COLORTERM"] ?? "") ? .truecolor : .palette256)
-            var terminalColumns = 0
-            var ws = winsize()
-            if isatty(STDOUT_FILENO) != 0, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0 { terminalColumns = Int(ws.ws_col) }
-            let cols = columns ?? (terminalColumns > 0 ? min(image.width, terminalColumns) : image.width)
-            let renderer = HalfBlockRenderer(halfBlocks: mode != .none)
-            let fitted = renderer.fittedSize(of: image, columns: cols, rows: Int.max / 4)
-            let rows = (fitted.pixelRows + renderer.pixelsPerCell - 1) / renderer.pixelsPerCell
-            let cells = renderer.render(image, columns: fitted.columns, rows: rows, background: .black)
-            FileHandle.standardOutput.write(Data(AnsiWriter.render(cells, mode: mode).utf8))
+            let terminal = StdoutTerminal()
+            let mode = color ?? terminal.colorMode
+            let cols = columns ?? terminal.columns.map { min(image.width, $0) } ?? image.width
+            FileHandle.standardOutput.write(Data(AnsiWriter.picture(image, columns: cols, mode: mode).utf8))
         }
     }
 }

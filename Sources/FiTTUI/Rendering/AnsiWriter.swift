@@ -1,6 +1,16 @@
+import FiTKit
+
 /// A `CellGrid` as text with ANSI SGR colour sequences, for terminals without curses
 /// (`fit render`, pipes, SSH one-liners).
 enum AnsiWriter {
+    /// `image` as half-block art `columns` wide (the aspect ratio kept), ready for stdout.
+    static func picture(_ image: RGBImage, columns: Int, mode: ColorMode) -> String {
+        let renderer = HalfBlockRenderer(halfBlocks: mode != .none)
+        let fitted = renderer.fittedSize(of: image, columns: columns, rows: Int.max / 4)
+        let rows = (fitted.pixelRows + renderer.pixelsPerCell - 1) / renderer.pixelsPerCell
+        return render(renderer.render(image, columns: fitted.columns, rows: rows, background: .black), mode: mode)
+    }
+
     /// The grid, one line per row, colours in `mode`, reset at the end of each row.
     static func render(_ grid: CellGrid, mode: ColorMode) -> String {
         var out = ""
