@@ -8,12 +8,13 @@ import Glibc
 ///
 /// Debian's OpenBLAS 0.3.21 falls back to its SSE3 "Prescott" kernels on CPUs newer than it
 /// (4–5× slower than its AVX-512 kernels; docs/cpu-performance.md §2). OpenBLAS reads
-/// `OPENBLAS_CORETYPE` only while loading, so the fix is to set it and re-execute the process.
+/// `OPENBLAS_CORETYPE` only while loading, so the fix is to set it and re-execute the process —
+/// a decision for the program (`fit` does it at start-up); this type says what to choose.
 public enum BLASRuntime {
     /// The environment variable OpenBLAS reads at load time.
     public static let coreTypeVariable = "OPENBLAS_CORETYPE"
-    /// Set by ``selectFastKernels(arguments:)`` so reports can tell an automatic choice from the user's.
-    static let selectedMarker = "FIT_OPENBLAS_CORE_SELECTED"
+    /// Set by a program that chose the core itself, so reports can tell an automatic choice from the user's.
+    public static let selectedMarker = "FIT_OPENBLAS_CORE_SELECTED"
 
     /// The kernel family OpenBLAS chose (e.g. `SkylakeX`, `Haswell`, `Prescott`).
     public static var coreName: String {
@@ -52,22 +53,5 @@ public enum BLASRuntime {
             return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
         }
         return []
-    }
-
-    /// Call first thing in `main`: when `OPENBLAS_CORETYPE` is unset and OpenBLAS fell back to a
-    /// generic core on an AVX2/AVX-512 CPU, sets the variable and re-executes this process so
-    /// OpenBLAS loads its fast kernels. Never overrides a value the user set. Returns normally
-    /// when nothing needs doing (or re-execution is impossible).
-    public static func selectFastKernels(arguments: [String] = CommandLine.arguments) {
-        guard getenv(coreTypeVariable) == nil,
-              let core = recommendedCore(reportedCore: coreName, cpuFlags: cpuFlags()) else { return }
-        setenv(coreTypeVariable, core, 1)
-        setenv(selectedMarker, "1", 1)
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
-        argv.append(nil)
-        execv("/proc/self/exe", &argv)
-        // execv only returns on failure: keep running on the kernels we have.
-        unsetenv(coreTypeVariable)
-        unsetenv(selectedMarker)
     }
 }
