@@ -297,12 +297,12 @@ import Testing
 
     @Test func theHintBarDropsTheLeastImportantHintsFirst() {
         for width in ScreenComposer.minimumColumns...220 {
-            let hints = ScreenComposer.hints(fitting: width)
+            let hints = KeyMap.hints(fitting: width)
             #expect(hints.count + 1 <= width, "\(width)")
             for essential in ["g generate", "q quit", "? help"] { #expect(hints.contains(essential), "\(width): \(essential)") }
         }
-        #expect(ScreenComposer.hints(fitting: 70).contains("e/s/p export"))
-        #expect(ScreenComposer.hints(fitting: 200).contains("v view"))
+        #expect(KeyMap.hints(fitting: 70).contains("e/s/p export"))
+        #expect(KeyMap.hints(fitting: 200).contains("v view"))
     }
 
     /// An open overlay takes the keys, not the clock or the worker: help stays open during
@@ -356,5 +356,18 @@ import Testing
         var seen: [Int] = []
         for _ in 0..<5 { _ = reduce(&s, KeyMap.action(for: .character("x"), in: s, randomSeed: { 1 })!); seen.append(s.exportScale) }
         #expect(seen == [2, 4, 8, 1, 2])
+    }
+
+    /// The help and the hint bar come from the key table, and every key in it does something.
+    @Test func everyKeyInTheTableActsAndIsInTheHelp() {
+        var s = AppState(model: Self.model)
+        s.selectedSetting = .size
+        for binding in KeyMap.bindings {
+            for key in binding.keys {
+                #expect(KeyMap.action(for: key, in: s, randomSeed: { 5 }) != nil, "\(key) (\(binding.label))")
+            }
+            #expect(KeyMap.helpLines.contains { $0.contains(binding.help) && $0.hasPrefix(binding.label) }, "\(binding.label)")
+        }
+        for hint in KeyMap.bindings.compactMap(\.hint) { #expect(KeyMap.hints(fitting: 500).contains(hint.text)) }
     }
 }

@@ -161,45 +161,11 @@ struct ScreenComposer {
         }
     }
 
-    /// The key hints, most important first; a narrow terminal drops them from the end.
-    static let hintList = ["g generate", "q quit", "? help", "Tab focus", "space play", "e/s/p export", "Esc cancel", "←→ step",
-                           "c compare", "v view"]
-
-    /// The hints that fit in `width` columns, in the bar's reading order.
-    static func hints(fitting width: Int) -> String {
-        let order = ["g generate", "Esc cancel", "←→ step", "space play", "v view", "c compare", "e/s/p export", "Tab focus", "? help", "q quit"]
-        var kept = hintList
-        while !kept.isEmpty && 1 + order.filter(kept.contains).joined(separator: "  ").count > width { kept.removeLast() }
-        return order.filter(kept.contains).joined(separator: "  ")
-    }
-
     private func drawHints(_ g: inout CellGrid, _ s: AppState) {
         let y = g.height - 1
         g.fill(x: 0, y: y, width: g.width, height: 1, with: Cell(background: theme[.mainBackground]))
-        g.write(" " + Self.hints(fitting: g.width), x: 0, y: y, foreground: theme[.highlight], background: theme[.mainBackground])
+        g.write(" " + KeyMap.hints(fitting: g.width), x: 0, y: y, foreground: theme[.highlight], background: theme[.mainBackground])
     }
-
-    static let helpLines = [
-        "Keys",
-        "",
-        "Tab          focus: settings ↔ canvas (◆ marks which)",
-        "↑↓ / k j     choose a setting, no wrapping (canvas: step)",
-        "←→ / h l     change it (canvas: one step back/forward)",
-        "/            class list with type-to-filter",
-        "Enter        edit this row: class list, type size/steps/guidance/seed, next sampler/RoPE",
-        "g            generate (changing a setting + g starts anew)",
-        "Esc          cancel the generation / close this",
-        "Home End     first / last step",
-        "space        play / replay the trajectory;  + - speed",
-        "v            view: x0 estimate, noisy x_t, both",
-        "c  C  [ ]    compare two settings side by side; which one; the other lane's value",
-        "r            random seed;  n N  next / previous seed",
-        "e  s  p      export final PNG, contact sheet, current step",
-        "x            export enlargement ×1 ×2 ×4 ×8",
-        "d            decode this step with the VAE (latent models)",
-        "t            next theme",
-        "q            quit",
-    ]
 
     private func drawOverlay(_ g: inout CellGrid, _ s: AppState, _ overlay: Overlay) {
         var lines: [String]
@@ -208,7 +174,7 @@ struct ScreenComposer {
         switch overlay {
         case .help:
             title = "Help"
-            lines = Self.helpLines
+            lines = KeyMap.helpLines
         case .classPicker(let filter, let selection):
             title = "Class"
             let matches = s.filteredClasses(filter)
