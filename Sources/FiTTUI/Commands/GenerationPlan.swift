@@ -137,10 +137,8 @@ struct GenerationPlan {
             last = step
         }
         guard let last else { throw FiTError.invalidInput("the sampler made no steps") }
-        let record = GenerationRecord(software: "fit \(FitCommand.configuration.version)", modelPath: loaded.path,
-                                      modelHash: loaded.fingerprint, classID: classID, className: loaded.className(classID),
-                                      width: width, height: height, steps: steps, sampler: sampler, cfg: cfg,
-                                      scalePow: scalePow, guidedChannels: guidedChannels, seed: seed, rope: rope)
+        let record = loaded.record(classID: classID, width: width, height: height, steps: steps, sampler: sampler, cfg: cfg,
+                                   scalePow: scalePow, guidedChannels: guidedChannels, seed: seed, rope: rope)
         // The final image and every x0 estimate written are full decodes (the VAE for latent
         // models). The noisy x_t of a latent model is written as its preview, enlarged: decoding
         // noise with a large VAE costs a pass per step and shows little more.

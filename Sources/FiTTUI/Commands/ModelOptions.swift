@@ -100,6 +100,14 @@ struct LoadedModel {
         guard let names = metadata.classNames, id < names.count else { return nil }
         return names[id]
     }
+
+    /// The record a PNG made with this model carries (read back by `--from`).
+    func record(classID: Int, width: Int, height: Int, steps: Int, sampler: SamplerKind, cfg: Double,
+                scalePow: Double = 0, guidedChannels: Int? = nil, seed: UInt64, rope: RoPEScaling?) -> GenerationRecord {
+        GenerationRecord(software: "fit \(FitCommand.configuration.version)", modelPath: path, modelHash: fingerprint,
+                         classID: classID, className: className(classID), width: width, height: height, steps: steps,
+                         sampler: sampler, cfg: cfg, scalePow: scalePow, guidedChannels: guidedChannels, seed: seed, rope: rope)
+    }
 }
 
 /// The emoji model that ships inside `fit` (trained by `python/train.py`, exported by
