@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FIXTURES := Tests/FiTKitTests/Fixtures/forward
 THREADS ?= $(shell nproc)
 
-.PHONY: all deps venv build release run test test-swift test-python test-fuzz fuzz fixtures bench clean \
+.PHONY: all deps venv build release install uninstall run test test-swift test-python test-fuzz fuzz fixtures bench clean \
         dataset vae train export-model embedded-fixtures evaluate samples plot-training
 
 all: build
@@ -32,8 +32,22 @@ $(VENV)/.installed: python/requirements.txt
 build: deps
 	swift build
 
+## release: the optimised build, with the Swift runtime linked in (the binary needs only the Debian libraries)
 release: deps
-	swift build -c release
+	swift build -c release --static-swift-stdlib
+
+PREFIX ?= /usr/local
+## install: fit into $(PREFIX)/lib/fit (binary, its resource bundle with the embedded model, themes)
+##          and the command $(PREFIX)/bin/fit; uninstall removes them
+install: release
+	install -d $(DESTDIR)$(PREFIX)/lib/fit $(DESTDIR)$(PREFIX)/bin
+	install -m 755 .build/release/fit $(DESTDIR)$(PREFIX)/lib/fit/fit
+	rm -rf $(DESTDIR)$(PREFIX)/lib/fit/FiTExplorer_FiTTUI.resources $(DESTDIR)$(PREFIX)/lib/fit/themes
+	cp -R .build/release/FiTExplorer_FiTTUI.resources themes $(DESTDIR)$(PREFIX)/lib/fit/
+	ln -sf ../lib/fit/fit $(DESTDIR)$(PREFIX)/bin/fit
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/lib/fit $(DESTDIR)$(PREFIX)/bin/fit
 
 ## run: set up, build and open the explorer on the embedded emoji model
 run: release

@@ -65,6 +65,32 @@ import FiTKit
         cli.expectBadInput(try cli.fit("view", "/nonexistent/x.png"), mentions: "no such file")
     }
 
+    /// A binary copied elsewhere finds the embedded model in the resource bundle beside it, and
+    /// without that bundle says so instead of stopping (Bundle.module would).
+    @Test func aCopiedBinaryFindsItsBundleOrSaysItIsMissing() throws {
+        let folder = URL(fileURLWithPath: cli.scratch("x")).deletingLastPathComponent().appendingPathComponent("installed")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let binary = folder.appendingPathComponent("fit").path
+        try FileManager.default.copyItem(atPath: CommandLineTests.binary, toPath: binary)
+        let run = { (args: [String]) throws -> CommandLineTests.Result in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = args
+            let err = Pipe(), out = Pipe()
+            process.standardError = err
+            process.standardOutput = out
+            try process.run()
+            let e = err.fileHandleForReading.readDataToEndOfFile(), o = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return .init(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        }
+        cli.expectBadInput(try run(["inspect", "embedded"]), mentions: "make install")
+        let bundle = URL(fileURLWithPath: CommandLineTests.binary).deletingLastPathComponent().appendingPathComponent("FiTExplorer_FiTTUI.resources").path
+        try FileManager.default.copyItem(atPath: bundle, toPath: folder.appendingPathComponent("FiTExplorer_FiTTUI.resources").path)
+        let r = try run(["inspect", "embedded"])
+        #expect(r.status == 0 && r.stdout.contains("binding:       ok"), "\(r.stderr)")
+    }
+
     @Test func anIndependentDecoderReadsTheSamePixelsAndMetadata() throws {
         let python = CommandLineTests.root.appendingPathComponent(".venv/bin/python").path
         try #require(FileManager.default.isExecutableFile(atPath: python), "run `make venv` first: Pillow checks our PNGs")

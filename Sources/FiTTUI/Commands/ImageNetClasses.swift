@@ -8,10 +8,10 @@ enum ImageNetClasses {
 
     /// The 1000 names, synonyms separated by commas.
     static func names() throws -> [String] {
-        guard let url = Bundle.module.url(forResource: "imagenet-1k-classes", withExtension: "json"),
-              let data = try? Data(contentsOf: url),
+        guard let path = BundledResource.path("imagenet-1k-classes.json"),
+              let data = FileManager.default.contents(atPath: path),
               let names = try? JSONDecoder().decode([String].self, from: data), names.count == count else {
-            throw FiTError.invalidInput("the ImageNet class names are missing from this build (Sources/FiTTUI/Resources/imagenet-1k-classes.json)")
+            throw FiTError.invalidInput("the ImageNet class names are missing (\(BundledResource.expectedPath("imagenet-1k-classes.json"))); install with `make install`")
         }
         return names
     }

@@ -119,10 +119,11 @@ enum EmbeddedModel {
     /// The file behind `path`: the bundled resource for ``name``, else `path` itself.
     static func resolve(_ path: String) throws -> String {
         guard path == name else { return path }
-        guard let url = Bundle.module.url(forResource: "fit-emoji", withExtension: "safetensors") else {
-            throw FiTError.invalidInput("the embedded model is missing from this build (Sources/FiTTUI/Resources/fit-emoji.safetensors); "
-                                        + "run `make export-model` or pass --model PATH")
+        guard let file = BundledResource.path("fit-emoji.safetensors") else {
+            throw FiTError.invalidInput("the embedded model is not beside this fit (\(BundledResource.expectedPath("fit-emoji.safetensors")) "
+                                        + "is missing): install with `make install`, which copies \(BundledResource.bundleName) next to "
+                                        + "the binary, or pass --model PATH")
         }
-        return url.path
+        return file
     }
 }
