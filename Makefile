@@ -64,6 +64,7 @@ fuzz test-fuzz: deps
 
 test-swift: build
 	swift test
+	cd Examples/GenerateOne && swift run -c release GenerateOne heart /tmp/fit-example-heart.png
 
 test-python: venv
 	cd python && ../$(PYTHON) -m pytest -q

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "python"))
 from fit_reference.model import FiT  # noqa: E402
 
 RECOMMENDED = {"sampler": "euler", "steps": 30, "cfg": 3.0, "size": "32x32", "interpolation": "no",
-               "extrapolation": {"interpolation": "dynntk", "decouple": True, "trained_tokens": 144, "trained_side": 16}}
+               "extrapolation": {"interpolation": "yarn", "decouple": True, "trained_tokens": 144, "trained_side": 16}}
 LIMIT_BYTES = 25 * 1000 * 1000
 
 

@@ -33,8 +33,8 @@ OUT = ROOT / "Tests/FiTKitTests/Fixtures/embedded"
 CASES = [
     ("euler-32x32", "euler", 8, 3.0, 1, 0, (8, 8), {}),
     ("heun-40x24", "heun", 4, 2.0, 2, 1, (6, 10), {}),
-    ("euler-64x64-visionntk", "euler", 6, 3.0, 3, 11, (16, 16),
-     {"custom_freqs": "ntk-aware", "decouple": True, "ori_max_pe_len": 12}),
+    ("euler-64x64-visionyarn", "euler", 6, 3.0, 3, 11, (16, 16),
+     {"custom_freqs": "yarn", "decouple": True, "ori_max_pe_len": 12}),
 ]
 
 
@@ -65,7 +65,7 @@ def main() -> None:
             image = vae.decode(traj.sample.float())
         save_file({"x_T": traj.x_T.float().contiguous(), "sample": traj.sample.float().contiguous(),
                    "image": image.contiguous()}, str(OUT / f"{case}.safetensors"))
-        interpolation = {"ntk-aware": "dynntk"}.get(rope.get("custom_freqs"), "no")
+        interpolation = {"ntk-aware": "dynntk", "yarn": "yarn"}.get(rope.get("custom_freqs"), "no")
         manifest.append({"case": case, "sampler": sampler, "steps": steps, "cfg": cfg, "seed": seed, "class": cls,
                          "height": h, "width": w, "interpolation": interpolation,
                          "decouple": rope.get("decouple", False), "ori_max_pe_len": rope.get("ori_max_pe_len"),

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 @testable import FiTKit
 
-/// The shipped emoji model makes the same images here as in the PyTorch reference.
+/// The shipped emoji model (a latent FiT carrying its own small VAE) makes the same latents and
+/// the same images here as in the PyTorch reference.
 @Suite struct EmbeddedModelParityTests {
     struct Manifest: Decodable {
         struct Case: Decodable, CustomStringConvertible {
@@ -33,11 +34,18 @@ import Testing
         #expect(metadata.classNames == ["smiley", "heart", "person", "hand", "animal", "plant", "food", "vehicle", "building",
                                         "sky-weather", "clock", "flag", "symbol", "object", "activity"])
         #expect(metadata.recommended.sampler != nil && metadata.recommended.steps != nil && metadata.recommended.cfg != nil)
+        #expect(metadata.recommended.extrapolation != nil)
+        let checkpoint = try ModelCheckpoint(path: Self.modelPath)
+        let vae = try #require(checkpoint.carriedVAE)
+        #expect(vae.configuration.downsamplingFactor == 4 && vae.configuration.latentChannels == checkpoint.configuration.inChannels)
+        #expect(LatentDecoder.canDecodeEveryStep(vae.configuration), "the embedded VAE is small enough to decode every step")
+        #expect(!LatentDecoder.canDecodeEveryStep(.sdVAEFtEMA))
     }
 
     @Test(arguments: manifest?.cases ?? [])
     func sameImagesAsThePyTorchReference(_ c: Manifest.Case) throws {
-        let model = try ModelCheckpoint(path: Self.modelPath).makeModel()
+        let checkpoint = try ModelCheckpoint(path: Self.modelPath)
+        let model = try checkpoint.makeModel()
         let parameters = SamplingParameters(
             classes: [c.class], height: c.height, width: c.width, steps: c.steps, sampler: try #require(SamplerKind(rawValue: c.sampler)),
             guidanceScale: c.cfg, seed: c.seed,
@@ -49,5 +57,9 @@ import Testing
         let final = try #require(Array(trajectory).last).next
         let error = relativeError(final.toArray(), try expected.tensor("sample").toArray())
         #expect(error <= 1e-3, "\(c.case): relative error \(error)")
+        let image = try #require(checkpoint.carriedVAE).makeDecoder().decode(final)
+        #expect(image.shape == [1, 3, 4 * c.height, 4 * c.width])
+        let imageError = relativeError(image.toArray(), try expected.tensor("image").toArray())
+        #expect(imageError <= 1e-3, "\(c.case): decoded image relative error \(imageError)")
     }
 }
