@@ -279,7 +279,8 @@ import FiTKit
     @Test func theEmbeddedModelIsTheDefaultAndListsItsClasses() throws {
         let inspect = try cli.fit("inspect", "embedded")
         #expect(inspect.status == 0, "\(inspect.stderr)")
-        #expect(inspect.stdout.contains("3-channel pixel space") && inspect.stdout.contains("15 classes"))
+        #expect(inspect.stdout.contains("latent space of the VAE it carries (4×)") && inspect.stdout.contains("15 classes"), "\(inspect.stdout)")
+        #expect(inspect.stdout.contains("VAE:           carried (vae.*)") && inspect.stdout.contains("beyond: VisionYaRN"))
         cli.expectBadInput(try cli.fit("generate", "--class", "dragon", "--out", cli.scratch("d.png")),
                            mentions: "classes: smiley, heart, person, hand, animal, plant, food, vehicle, building, sky-weather, clock, flag, symbol, object, activity")
     }
