@@ -26,6 +26,9 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "Colours: truecolor, 256, 16 or none (default: truecolor if COLORTERM says so, else 256).")
     var color: ColorMode?
 
+    @Option(help: "Pixels: kitty (kitty graphics protocol), iterm (inline images), none (half blocks), or auto: what the environment names (KITTY_WINDOW_ID, TERM_PROGRAM; half blocks inside tmux/screen and when stdout is not a terminal).")
+    var graphics: GraphicsChoice = .auto
+
     /// The widest rendering (wider than any terminal; bounds the memory of the cell grid).
     static let maximumColumns = 4096
 
@@ -66,7 +69,7 @@ struct RenderCommand: ParsableCommand {
             let terminal = StdoutTerminal()
             let mode = color ?? terminal.colorMode
             let cols = columns ?? terminal.columns.map { min(image.width, $0) } ?? image.width
-            FileHandle.standardOutput.write(Data(AnsiWriter.picture(image, columns: cols, mode: mode).utf8))
+            FileHandle.standardOutput.write(Data(try terminal.picture(image, columns: cols, mode: mode, graphics: graphics).utf8))
         }
     }
 }

@@ -1,3 +1,5 @@
+import ArgumentParser
+import FiTKit
 import Foundation
 
 /// What the commands that print pictures (`render`, `view`) know about standard output: its
@@ -7,11 +9,28 @@ struct StdoutTerminal {
     let columns: Int?
     /// Truecolor when `COLORTERM` says so, else 256 colours.
     let colorMode: ColorMode
+    /// The image protocol the environment names (half blocks when stdout is not a terminal).
+    let graphics: GraphicsProtocol
 
     init() {
         var ws = winsize()
         columns = isatty(STDOUT_FILENO) != 0 && ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0 && ws.ws_col > 0 ? Int(ws.ws_col) : nil
         let env = ProcessInfo.processInfo.environment
         colorMode = ["truecolor", "24bit"].contains(env["COLORTERM"] ?? "") ? .truecolor : .palette256
+        graphics = columns == nil ? .none : GraphicsProtocol.guess(environment: env)
     }
+
+    /// The picture of `image` for stdout: through `graphics` (resolved), else half blocks in `mode`.
+    func picture(_ image: RGBImage, columns: Int, mode: ColorMode, graphics choice: GraphicsChoice) throws -> String {
+        let chosen = choice.protocol ?? graphics
+        return try chosen.encode(image, columns: columns) ?? AnsiWriter.picture(image, columns: columns, mode: mode)
+    }
+}
+
+/// `--graphics`: a protocol, or `auto` (what the environment names).
+enum GraphicsChoice: String, CaseIterable, ExpressibleByArgument {
+    case auto, kitty, iterm, none
+
+    /// The protocol asked for, `nil` for `auto`.
+    var `protocol`: GraphicsProtocol? { self == .auto ? nil : GraphicsProtocol(rawValue: rawValue) }
 }

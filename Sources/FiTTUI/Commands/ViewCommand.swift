@@ -15,6 +15,9 @@ struct ViewCommand: ParsableCommand {
     @Option(help: "Colours: truecolor, 256, 16 or none (default: truecolor if COLORTERM says so, else 256).")
     var color: ColorMode?
 
+    @Option(help: "Pixels: kitty (kitty graphics protocol), iterm (inline images), none (half blocks), or auto: what the environment names (KITTY_WINDOW_ID, TERM_PROGRAM; half blocks inside tmux/screen and when stdout is not a terminal).")
+    var graphics: GraphicsChoice = .auto
+
     @Option(parsing: .unconditional, help: "Width in columns, at most 4096 (default: the image's width, at most the terminal's).")
     var columns: Int?
 
@@ -33,7 +36,7 @@ struct ViewCommand: ParsableCommand {
                 let (image, text) = try PNGFile.read(path)
                 let cols = columns ?? terminal.columns.map { min(image.width, $0) } ?? image.width
                 var out = files.count > 1 ? "\(i > 0 ? "\n" : "")\(path) (\(image.width)×\(image.height))\n" : ""
-                out += AnsiWriter.picture(image, columns: cols, mode: mode)
+                out += try terminal.picture(image, columns: cols, mode: mode, graphics: graphics)
                 if let record = try? GenerationRecord.from(pngText: text, path: path) {
                     out += Self.describe(record, path: path)
                 }
