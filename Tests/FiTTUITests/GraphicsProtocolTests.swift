@@ -65,4 +65,41 @@ import Testing
                                  "--seed", "1", "--graphics", "iterm", "--columns", "8")
         #expect(render.status == 0 && render.stdout.hasPrefix("\u{1B}]1337;File=inline=1;"), "\(render.stderr)")
     }
+
+    /// Replies to the terminal query: kitty's OK, DA1 with and without sixel, silence and garbage.
+    @Test func queryRepliesAreParsed() {
+        let kittyAndSixel = Array("\u{1B}_Gi=31;OK\u{1B}\\\u{1B}[?62;4;22c".utf8)
+        #expect(TerminalQuery.parse(kittyAndSixel) == .init(kitty: true, sixel: true))
+        #expect(TerminalQuery.parse(kittyAndSixel).best == .kitty)
+        #expect(TerminalQuery.parse(Array("\u{1B}[?1;2c".utf8)) == .init(kitty: false, sixel: false))
+        #expect(TerminalQuery.parse(Array("\u{1B}_Gi=31;ENOTSUPPORTED\u{1B}\\\u{1B}[?64;4c".utf8)) == .init(kitty: false, sixel: true))
+        #expect(TerminalQuery.parse([]) == .init())
+        #expect(TerminalQuery.parse([0xFF, 0x1B, 0x5B, 0x3F, 0x00, 0x63, 0x1B]).best == .none)
+    }
+
+    /// Reading the reply never waits past its timeout: no reply, a reply too slow, garbage without
+    /// an end; a prompt reply ends the read as soon as DA1 is complete.
+    @Test func readingTheReplyHonoursItsTimeout() throws {
+        func timed(_ script: @escaping (Int32) -> Void, timeout: Double) -> (reply: [UInt8], seconds: Double) {
+            var fds: [Int32] = [0, 0]
+            _ = pipe(&fds)
+            let writeEnd = fds[1]
+            let writer = Thread { script(writeEnd); close(writeEnd) }
+            writer.start()
+            let start = Date()
+            let reply = TerminalQuery.readReply(from: fds[0], timeout: timeout)
+            let seconds = Date().timeIntervalSince(start)
+            close(fds[0])
+            return (reply, seconds)
+        }
+        func send(_ text: String, _ fd: Int32) { _ = text.withCString { write(fd, $0, strlen($0)) } }
+        let silent = timed({ _ in Thread.sleep(forTimeInterval: 0.6) }, timeout: 0.2)
+        #expect(silent.reply.isEmpty && silent.seconds < 0.5, "\(silent.seconds) s")
+        let slow = timed({ fd in Thread.sleep(forTimeInterval: 0.5); send("\u{1B}[?62;4c", fd) }, timeout: 0.2)
+        #expect(slow.reply.isEmpty && slow.seconds < 0.45, "\(slow.seconds) s")
+        let garbage = timed({ fd in for _ in 0..<20 { send("xyz\u{1B}[", fd); Thread.sleep(forTimeInterval: 0.02) } }, timeout: 0.2)
+        #expect(garbage.seconds < 0.5 && TerminalQuery.parse(garbage.reply).best == .none)
+        let prompt = timed({ fd in send("\u{1B}_Gi=31;OK\u{1B}\\", fd); send("\u{1B}[?62;22c", fd); Thread.sleep(forTimeInterval: 0.6) }, timeout: 2)
+        #expect(prompt.seconds < 0.5 && TerminalQuery.parse(prompt.reply).best == .kitty, "\(prompt.seconds) s")
+    }
 }

@@ -10,15 +10,41 @@ struct InspectCommand: ParsableCommand {
     )
 
     @Argument(help: "The model checkpoint or SD-VAE (.safetensors), or `embedded` for the model built into fit.")
-    var checkpoint: String
+    var checkpoint: String?
+
+    @Flag(help: "Instead of a checkpoint: which image protocols this terminal speaks (environment and replies to a query).")
+    var terminal = false
 
     @Option(help: "Model configuration JSON to use instead of the checkpoint's.")
     var config: String?
 
     @OptionGroup var runtime: RuntimeOptions
 
+    func validate() throws {
+        if (checkpoint == nil) == !terminal { throw ValidationError("give a checkpoint, or --terminal") }
+    }
+
+    /// What the environment names and what the terminal answers.
+    private func inspectTerminal() {
+        let guess = GraphicsProtocol.guess(environment: ProcessInfo.processInfo.environment)
+        var lines = ["environment:   \(guess == .none ? "names no image protocol" : "names \(guess.rawValue)")"
+                     + (StdoutTerminal.insideMultiplexer ? " (inside tmux/screen: half blocks unless asked)" : "")]
+        if let answer = TerminalQuery.ask() {
+            lines.append("terminal:      kitty graphics \(answer.kitty ? "yes" : "no"), sixel \(answer.sixel ? "yes (not used yet)" : "no")")
+        } else {
+            lines.append("terminal:      not asked (stdin or stdout is not a terminal)")
+        }
+        let auto = StdoutTerminal().columns == nil ? "half blocks (not a terminal)"
+            : StdoutTerminal.insideMultiplexer ? "half blocks (inside tmux/screen; pass --graphics to force a protocol)"
+            : guess != .none ? guess.rawValue : "the terminal's answer, else half blocks"
+        lines.append("--graphics auto uses: \(auto)")
+        print(lines.joined(separator: "\n"))
+    }
+
     func run() throws {
         runtime.apply()
+        if terminal { return inspectTerminal() }
+        let checkpoint = self.checkpoint!
         try Console.reportingErrors {
             let path = try EmbeddedModel.resolve(checkpoint)
             if try SafetensorsFile(path: path).entries["decoder.conv_in.weight"] != nil {
@@ -88,7 +114,7 @@ struct InspectCommand: ParsableCommand {
         let needed = c.tensorShapes()
         let decoderTensors = vae.file.entries.keys.filter { $0.hasPrefix("decoder.") || $0.hasPrefix("post_quant_conv.") }
         var lines = [
-            "checkpoint:    \(checkpoint)",
+            "checkpoint:    \(checkpoint ?? path)",
             "kind:          SD-VAE (AutoencoderKL decoder, diffusers layout)",
             "configuration: \(vae.source)",
             "decoder:       block_out_channels \(c.blockOutChannels), layers_per_block \(c.layersPerBlock), "

@@ -20,9 +20,18 @@ struct StdoutTerminal {
         graphics = columns == nil ? .none : GraphicsProtocol.guess(environment: env)
     }
 
+    /// Inside tmux or screen, whose passthrough must be asked for explicitly.
+    static var insideMultiplexer: Bool {
+        let env = ProcessInfo.processInfo.environment
+        return env["TMUX"] != nil || (env["TERM"] ?? "").hasPrefix("screen")
+    }
+
     /// The picture of `image` for stdout: through `graphics` (resolved), else half blocks in `mode`.
     func picture(_ image: RGBImage, columns: Int, mode: ColorMode, graphics choice: GraphicsChoice) throws -> String {
-        let chosen = choice.protocol ?? graphics
+        var chosen = choice.protocol ?? graphics
+        if choice == .auto, chosen == .none, columns > 0, self.columns != nil, !Self.insideMultiplexer {
+            chosen = TerminalQuery.ask()?.best ?? .none // the environment named nothing: ask the terminal
+        }
         return try chosen.encode(image, columns: columns) ?? AnsiWriter.picture(image, columns: columns, mode: mode)
     }
 }
