@@ -102,4 +102,40 @@ import Testing
         let prompt = timed({ fd in send("\u{1B}_Gi=31;OK\u{1B}\\", fd); send("\u{1B}[?62;22c", fd); Thread.sleep(forTimeInterval: 0.6) }, timeout: 2)
         #expect(prompt.seconds < 0.5 && TerminalQuery.parse(prompt.reply).best == .kitty, "\(prompt.seconds) s")
     }
+
+    static var sixelDecoderAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/sixel2png") }
+
+    /// libsixel's decoder (sixel2png, an independent implementation) reads our sixel back as the
+    /// picture mapped to the 240-colour palette, for sizes that are and are not multiples of six.
+    @Test(.enabled(if: sixelDecoderAvailable), arguments: [(7, 5), (13, 12), (3, 1)])
+    func libsixelDecodesOurSixel(_ width: Int, _ height: Int) throws {
+        var rng = SplitMix(seed: UInt64(width * 100 + height))
+        let pixels = (0..<(width * height * 3)).map { _ in UInt8(rng.next() % 256) }
+        let image = RGBImage(width: width, height: height, pixels: pixels)
+        let sixel = SixelEncoder.encode(image)
+        #expect(sixel.hasPrefix("\u{1B}P0;1;0q\"1;1;\(width);\(height)") && sixel.hasSuffix("\u{1B}\\"))
+        let cli = CommandLineTests()
+        let input = cli.scratch("p.six"), output = URL(fileURLWithPath: input).deletingLastPathComponent().appendingPathComponent("p.png").path
+        try sixel.write(toFile: input, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sixel2png")
+        process.arguments = ["-i", input, "-o", output]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let decoded = try PNGFile.read(output).image
+        #expect(decoded.width == width && decoded.height == height)
+        var worst = 0
+        for i in 0..<(width * height) {
+            let expected = ColorMode.color256(ColorMode.index256(RGB(pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2])))
+            let got = (decoded.pixels[3 * i], decoded.pixels[3 * i + 1], decoded.pixels[3 * i + 2])
+            worst = max(worst, abs(Int(got.0) - Int(expected.r)), abs(Int(got.1) - Int(expected.g)), abs(Int(got.2) - Int(expected.b)))
+        }
+        #expect(worst <= 3, "largest channel difference \(worst)") // percent colour components round
+    }
+
+    @Test func sixelRunsAreLengthEncoded() {
+        let flat = RGBImage(width: 10, height: 6, pixels: [UInt8](repeating: 255, count: 180))
+        #expect(SixelEncoder.encode(flat) == "\u{1B}P0;1;0q\"1;1;10;6#231;2;100;100;100#231!10~-\u{1B}\\")
+    }
 }

@@ -30,7 +30,7 @@ struct InspectCommand: ParsableCommand {
         var lines = ["environment:   \(guess == .none ? "names no image protocol" : "names \(guess.rawValue)")"
                      + (StdoutTerminal.insideMultiplexer ? " (inside tmux/screen: half blocks unless asked)" : "")]
         if let answer = TerminalQuery.ask() {
-            lines.append("terminal:      kitty graphics \(answer.kitty ? "yes" : "no"), sixel \(answer.sixel ? "yes (not used yet)" : "no")")
+            lines.append("terminal:      kitty graphics \(answer.kitty ? "yes" : "no"), sixel \(answer.sixel ? "yes" : "no")")
         } else {
             lines.append("terminal:      not asked (stdin or stdout is not a terminal)")
         }

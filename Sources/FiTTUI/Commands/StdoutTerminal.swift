@@ -38,7 +38,7 @@ struct StdoutTerminal {
 
 /// `--graphics`: a protocol, or `auto` (what the environment names).
 enum GraphicsChoice: String, CaseIterable, ExpressibleByArgument {
-    case auto, kitty, iterm, none
+    case auto, kitty, iterm, sixel, none
 
     /// The protocol asked for, `nil` for `auto`.
     var `protocol`: GraphicsProtocol? { self == .auto ? nil : GraphicsProtocol(rawValue: rawValue) }

@@ -15,7 +15,7 @@ struct ViewCommand: ParsableCommand {
     @Option(help: "Colours: truecolor, 256, 16 or none (default: truecolor if COLORTERM says so, else 256).")
     var color: ColorMode?
 
-    @Option(help: "Pixels: kitty (kitty graphics protocol), iterm (inline images), none (half blocks), or auto: what the environment names (KITTY_WINDOW_ID, TERM_PROGRAM; half blocks inside tmux/screen and when stdout is not a terminal).")
+    @Option(help: "Pixels: kitty (kitty graphics protocol), iterm (inline images), sixel, none (half blocks), or auto: what the environment names (KITTY_WINDOW_ID, TERM_PROGRAM; half blocks inside tmux/screen and when stdout is not a terminal).")
     var graphics: GraphicsChoice = .auto
 
     @Option(parsing: .unconditional, help: "Width in columns, at most 4096 (default: the image's width, at most the terminal's).")

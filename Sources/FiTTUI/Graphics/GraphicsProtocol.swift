@@ -7,6 +7,8 @@ enum GraphicsProtocol: String, CaseIterable, Sendable {
     case kitty
     /// iTerm2's inline images (iTerm2, WezTerm): a PNG, base64.
     case iterm
+    /// Sixel (xterm -ti vt340, foot, mlterm, Windows Terminal): the 240-colour palette, ``SixelEncoder``.
+    case sixel
     /// Half blocks (every terminal).
     case none
 
@@ -44,6 +46,10 @@ enum GraphicsProtocol: String, CaseIterable, Sendable {
         case .iterm:
             let png = try PNGFile.encode(image)
             return "\u{1B}]1337;File=inline=1;size=\(png.count);width=\(columns);preserveAspectRatio=1:\(png.base64EncodedString())\u{07}\n"
+        case .sixel:
+            // Sixel draws terminal pixels: enlarge by whole factors to about 8 pixels per column.
+            let factor = max(1, min(16, columns * 8 / max(image.width, 1)))
+            return SixelEncoder.encode(image.upscaled(by: factor)) + "\n"
         }
     }
 }

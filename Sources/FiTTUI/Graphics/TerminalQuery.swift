@@ -16,8 +16,8 @@ enum TerminalQuery {
         var kitty = false
         var sixel = false
 
-        /// The protocol to use: kitty when it answered OK, else half blocks (sixel has no encoder yet).
-        var best: GraphicsProtocol { kitty ? .kitty : .none }
+        /// The protocol to use: kitty when it answered OK, else sixel when DA1 lists it, else half blocks.
+        var best: GraphicsProtocol { kitty ? .kitty : sixel ? .sixel : .none }
     }
 
     /// Parses whatever the terminal sent back (pure).
