@@ -20,6 +20,7 @@ enum KeyMap {
 
     /// Every binding, in the help overlay's order.
     static let bindings: [Binding] = [
+        Binding(keys: chars("g"), label: "g", help: "generate (changing a setting + g starts anew)", hint: ("g generate", 0)) { _, _, _ in .generate },
         Binding(keys: [.tab, .backTab], label: "Tab", help: "focus: settings ↔ canvas (◆ marks which)",
                 hint: ("Tab focus", 3)) { _, _, _ in .switchFocus },
         Binding(keys: [.up, .character("k")], label: "↑ k", help: "previous setting, stopping at the top (canvas: step back)") { _, _, _ in .moveSelection(-1) },
@@ -41,7 +42,6 @@ enum KeyMap {
             return .adjust(1)
         },
         Binding(keys: chars("/"), label: "/", help: "class list with type-to-filter") { _, _, _ in .openClassPicker },
-        Binding(keys: chars("g"), label: "g", help: "generate (changing a setting + g starts anew)", hint: ("g generate", 0)) { _, _, _ in .generate },
         Binding(keys: [.escape], label: "Esc", help: "cancel the generation / close this", hint: ("Esc cancel", 6)) { _, _, _ in .cancel },
         Binding(keys: chars(" "), label: "space", help: "play / replay the trajectory", hint: ("space play", 4)) { _, _, _ in .togglePlay },
         Binding(keys: chars("+=-"), label: "+ -", help: "playback faster / slower") { key, _, _ in .changeSpeed(key == .character("-") ? -1 : 1) },
