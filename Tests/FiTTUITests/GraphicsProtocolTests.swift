@@ -84,11 +84,14 @@ import Testing
             var fds: [Int32] = [0, 0]
             _ = pipe(&fds)
             let writeEnd = fds[1]
-            let writer = Thread { script(writeEnd); close(writeEnd) }
+            let finished = DispatchSemaphore(value: 0)
+            let writer = Thread { script(writeEnd); close(writeEnd); finished.signal() }
             writer.start()
             let start = Date()
             let reply = TerminalQuery.readReply(from: fds[0], timeout: timeout)
             let seconds = Date().timeIntervalSince(start)
+            // The read end stays open until the writer is done: a late write must not raise SIGPIPE.
+            finished.wait()
             close(fds[0])
             return (reply, seconds)
         }
