@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test func flopCountMatchesTheBrief() {
-        // docs/cpu-performance.md §3.1: 622 GFLOP for a 256×256 decode.
+        // docs/cpu.md §3.1: 622 GFLOP for a 256×256 decode.
         let gflop = 2 * Double(VAEConfiguration.sdVAEFtEMA.decodeMACs(height: 32, width: 32)) / 1e9
         #expect((621...623).contains(gflop))
     }

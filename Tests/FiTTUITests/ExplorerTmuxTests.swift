@@ -15,23 +15,7 @@ import Testing
         @discardableResult
         func run(_ args: [String], capture: Bool = true) throws -> String {
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-\(UUID().uuidString)").path
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 1, capture ? output : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-            let argv = (["tmux", "-L", socket] + args).map { strdup($0) } + [nil]
-            defer { argv.forEach { free($0) } }
-            // Test threads block signals; the tmux server and the explorer must not inherit that mask.
-            var attributes = posix_spawnattr_t()
-            posix_spawnattr_init(&attributes)
-            defer { posix_spawnattr_destroy(&attributes) }
-            var empty = sigset_t()
-            sigemptyset(&empty)
-            posix_spawnattr_setsigmask(&attributes, &empty)
-            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-            var pid: pid_t = 0
-            guard posix_spawn(&pid, "/usr/bin/tmux", &actions, &attributes, argv, environ) == 0 else { throw CancellationError() }
+            let pid = try ChildProcess.spawn(["/usr/bin/tmux", "-L", socket] + args, output: capture ? output : "/dev/null")
             var status: Int32 = 0
             waitpid(pid, &status, 0)
             defer { unlink(output) }

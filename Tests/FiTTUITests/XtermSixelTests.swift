@@ -16,10 +16,10 @@ import FiTKit
         for _ in 0..<32 { for x in 0..<64 { pixels += x < 32 ? [255, 0, 0] : [0, 0, 255] } }
         try PNGFile.write(RGBImage(width: 64, height: 32, pixels: pixels), to: png)
         let display = ":\(70 + Int(getpid() % 25))"
-        let server = try Self.spawn(["/usr/bin/Xvfb", display, "-screen", "0", "640x480x24"])
+        let server = try ChildProcess.spawn(["/usr/bin/Xvfb", display, "-screen", "0", "640x480x24"])
         defer { kill(server, SIGKILL); waitpid(server, nil, 0) }
         Thread.sleep(forTimeInterval: 1)
-        let terminal = try Self.spawn(["/usr/bin/env", "DISPLAY=\(display)", "/usr/bin/xterm", "-ti", "vt340",
+        let terminal = try ChildProcess.spawn(["/usr/bin/env", "DISPLAY=\(display)", "/usr/bin/xterm", "-ti", "vt340",
                                        "-xrm", "XTerm*decTerminalID: vt340", "-xrm", "XTerm*numColorRegisters: 256",
                                        "-geometry", "80x24+0+0", "-bg", "black", "-fg", "white", "-e", "sh", "-c",
                                        "\(CommandLineTests.binary) view \(png) --graphics sixel --columns 8; sleep 20"])
@@ -28,7 +28,7 @@ import FiTKit
         var red = 0, blue = 0, redBox = (Int.max, Int.min), blueBox = (Int.max, Int.min)
         for _ in 0..<20 {
             Thread.sleep(forTimeInterval: 0.5)
-            let capture = try Self.spawn(["/bin/sh", "-c", "DISPLAY=\(display) xwd -root -silent | xwdtopnm > \(shot) 2>/dev/null"])
+            let capture = try ChildProcess.spawn(["/bin/sh", "-c", "DISPLAY=\(display) xwd -root -silent | xwdtopnm > \(shot) 2>/dev/null"])
             waitpid(capture, nil, 0)
             guard let (width, height, rgb) = Self.readPPM(shot) else { continue }
             (red, blue, redBox, blueBox) = (0, 0, (Int.max, Int.min), (Int.max, Int.min))
@@ -42,28 +42,6 @@ import FiTKit
         // 32×32 red and 32×32 blue terminal pixels (one per image pixel), red directly left of blue.
         #expect(red == 1024 && blue == 1024, "red \(red), blue \(blue)")
         #expect(redBox.1 - redBox.0 == 31 && blueBox.0 == redBox.1 + 1 && blueBox.1 - blueBox.0 == 31, "\(redBox) \(blueBox)")
-    }
-
-    /// Starts `argv` with posix_spawn (no inherited signal mask, output discarded); Foundation's
-    /// Process does not notice such children ending here.
-    static func spawn(_ argv: [String]) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        let cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, environ) == 0 else { throw CancellationError() }
-        return pid
     }
 
     /// A binary PPM (P6, maxval 255): width, height, RGB bytes.

@@ -82,7 +82,7 @@ def test_config_from_json_dict():
 
 
 def test_flop_count_matches_reference_brief():
-    # docs/cpu-performance.md section 3.1: 622 / 2515 / 10470 GFLOP
+    # docs/cpu.md section 3.1: 622 / 2515 / 10470 GFLOP
     assert round(vae_flop_count(SD_VAE_FT_EMA, 32, 32) / 1e9) == 622
     assert round(vae_flop_count(SD_VAE_FT_EMA, 64, 64) / 1e9) == 2515
     assert round(vae_flop_count(SD_VAE_FT_EMA, 128, 128) / 1e9) == 10470

@@ -7,7 +7,7 @@ import Glibc
 /// Which OpenBLAS kernels run, and how to get the fast ones on CPUs OpenBLAS does not know.
 ///
 /// Debian's OpenBLAS 0.3.21 falls back to its SSE3 "Prescott" kernels on CPUs newer than it
-/// (4–5× slower than its AVX-512 kernels; docs/cpu-performance.md §2). OpenBLAS reads
+/// (4–5× slower than its AVX-512 kernels; docs/cpu.md §2). OpenBLAS reads
 /// `OPENBLAS_CORETYPE` only while loading, so the fix is to set it and re-execute the process —
 /// a decision for the program (`fit` does it at start-up); this type says what to choose.
 public enum BLASRuntime {
