@@ -2,7 +2,7 @@
 # `make run` and `make test` install what is missing (apt packages, the Python venv) first.
 
 SHELL := /bin/bash
-APT_PACKAGES := libopenblas-dev libncursesw5-dev libpng-dev pkg-config tmux python3-venv fonts-noto-color-emoji unicode-data libsixel-bin xterm xvfb x11-apps netpbm
+APT_PACKAGES := libopenblas-dev libdnnl-dev libncursesw5-dev libpng-dev pkg-config tmux python3-venv fonts-noto-color-emoji unicode-data libsixel-bin xterm xvfb x11-apps netpbm
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -74,10 +74,13 @@ fixtures: venv
 	$(PYTHON) python/make_fixtures.py
 	$(PYTHON) python/make_vae_fixtures.py
 
-## bench: fit and the PyTorch reference on the same shapes and threads
+## bench: fit and the PyTorch reference on the same shapes and threads, fp32 and bf16
+## (bf16 only where the CPU has it natively: `fit inspect` says)
 bench: release venv
-	.build/release/fit bench forward --preset fitv2-xl --tokens 256 --batch 2 --threads $(THREADS) --iterations 3
-	$(PYTHON) python/bench_forward.py --preset fitv2-xl --tokens 256 --batch 2 --threads $(THREADS) --iters 3 --warmup 1
+	for p in fp32 bf16; do \
+	  .build/release/fit bench forward --preset fitv2-xl --tokens 256 --batch 2 --threads $(THREADS) --iterations 3 --precision $$p; \
+	  $(PYTHON) python/bench_forward.py --preset fitv2-xl --tokens 256 --batch 2 --threads $(THREADS) --iters 3 --warmup 1 --dtype $$p; \
+	done
 	.build/release/fit bench decode --size 256x256 --threads $(THREADS) --iterations 3
 	$(PYTHON) python/bench_vae.py --size 256x256 --threads $(THREADS) --iters 3 --warmup 1
 

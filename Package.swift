@@ -16,6 +16,8 @@ let package = Package(
         // MARK: - System libraries
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        // oneDNN for the bf16 products; Debian ships no pkg-config file for it.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncursesw5-dev"])]),
 
         // MARK: - Signal handling (async-signal-safe C)
@@ -24,7 +26,7 @@ let package = Package(
         // MARK: - The inference core
         .target(
             name: "FiTKit",
-            dependencies: ["CBLAS", "CPNG", "CSignalGuard"],
+            dependencies: ["CBLAS", "CDNNL", "CPNG", "CSignalGuard"],
             // The model math is optimised in debug builds too: the tests decode real-size images.
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
                             .unsafeFlags(["-O"], .when(configuration: .debug))]

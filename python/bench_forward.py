@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Time one FiT forward pass in PyTorch on the CPU (fp32, random weights).
+"""Time one FiT forward pass in PyTorch on the CPU (fp32 or bf16, random weights).
 
 Example:
   python python/bench_forward.py --preset fitv2-xl --tokens 256 --batch 2 --threads 2 --iters 3 --warmup 1
@@ -90,6 +90,8 @@ def main(argv=None) -> int:
     ap.add_argument("--with-mask", action="store_true",
                     help="pass an all-ones mask like the official samplers (boolean attention mask)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32",
+                    help="bf16: the model and its inputs cast to bfloat16, as a PyTorch user runs them")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the text line")
     args = ap.parse_args(argv)
 
@@ -109,6 +111,9 @@ def main(argv=None) -> int:
     y = torch.randint(0, cfg["num_classes"], (B,), generator=g)
     grid = R.row_major_grid(h, w, B)
     mask = torch.ones(B, N) if args.with_mask else None
+    if args.dtype == "bf16":
+        model = model.to(torch.bfloat16)
+        x, t = x.to(torch.bfloat16), t.to(torch.bfloat16)
 
     times = []
     with torch.inference_mode():
@@ -138,12 +143,12 @@ def main(argv=None) -> int:
         "gflop_per_forward": flops / 1e9,
         "gflops_per_s": flops / mean_s / 1e9,
         "torch": torch.__version__,
-        "dtype": "float32",
+        "dtype": "bfloat16" if args.dtype == "bf16" else "float32",
     }
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"pytorch forward {args.preset} tokens={N} batch={B} threads={args.threads}: "
+        print(f"pytorch forward {args.preset} {args.dtype} tokens={N} batch={B} threads={args.threads}: "
               f"{result['ms_per_forward']:.1f} ms/forward, {result['gflops_per_s']:.1f} GFLOP/s")
     return 0
 

@@ -23,6 +23,9 @@ public enum FiTError: Error, Equatable, CustomStringConvertible {
     case missingVAE(model: String)
     // Numbers
     case nonFiniteValues(output: String, step: Int?, steps: Int?)
+    // Precision and oneDNN
+    case unsupportedPrecision(String)
+    case oneDNN(String)
 
     public var description: String {
         switch self {
@@ -68,6 +71,10 @@ public enum FiTError: Error, Equatable, CustomStringConvertible {
             let at = step.map { " at step \($0 + 1)\(steps.map { " of \($0)" } ?? "")" } ?? ""
             return "NaN or infinite values appeared\(at) in \(output); the result would be garbage, so nothing was written. "
                 + "The weights may hold NaN/Inf (check the file with fit inspect) or the guidance scale is too large (lower --cfg)."
+        case .unsupportedPrecision(let reason):
+            return reason
+        case .oneDNN(let reason):
+            return "oneDNN: \(reason). Run with --precision fp32 to use OpenBLAS instead."
         case .classOutOfRange(let label, let numClasses, let acceptsNull):
             return "class id \(label) is out of range: use 0…\(numClasses - 1)"
                 + (acceptsNull ? ", or \(numClasses) for the unconditional (null) class." : ".")

@@ -59,7 +59,7 @@ import FiTKit
         let output = scratch("out.safetensors")
         let r = try fit("forward", "--checkpoint", fixture("v2-tiny.safetensors"),
                         "--inputs", fixture("v2-beyond-yarn-decouple.inputs.safetensors"), "--output", output,
-                        "--interpolation", "yarn", "--decouple", "--ori-max-pe-len", "8", "--threads", "1")
+                        "--interpolation", "yarn", "--decouple", "--ori-max-pe-len", "8", "--threads", "1", "--precision", "fp32")
         #expect(r.status == 0, "\(r.stderr)")
         let ours = try SafetensorsFile(path: output).tensor("out")
         let expected = try SafetensorsFile(path: fixture("v2-beyond-yarn-decouple.output.safetensors")).tensor("out")

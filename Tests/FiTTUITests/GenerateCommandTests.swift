@@ -23,6 +23,40 @@ import FiTKit
         #expect(try Data(contentsOf: URL(fileURLWithPath: a)) == Data(contentsOf: URL(fileURLWithPath: b)))
     }
 
+    /// The precision is recorded and replayed; a CPU without native bf16 (FIT_NO_BF16=1 plays one)
+    /// refuses bf16 with a message naming the fix, replays a bf16 image only with an explicit
+    /// `--precision`, and `auto` falls back to fp32 there.
+    @Test func precisionIsRecordedReplayedAndRefusedWhereTheCPULacksIt() throws {
+        let a = cli.scratch("bf.png"), folder = URL(fileURLWithPath: a).deletingLastPathComponent()
+        let noBF16 = ["FIT_NO_BF16": "1"]
+        let refused = try cli.fit(["generate", "--model", model, "--class", "1", "--steps", "3", "--precision", "bf16",
+                                   "--out", folder.appendingPathComponent("x.png").path], environment: noBF16)
+        #expect(refused.status != 0 && refused.stderr.contains("native bfloat16") && refused.stderr.contains("--precision fp32"),
+                "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("x.png").path))
+        let auto = folder.appendingPathComponent("auto.png").path
+        let fallback = try cli.fit(["generate", "--model", model, "--class", "1", "--steps", "3", "--seed", "9", "--out", auto, "--quiet"],
+                                   environment: noBF16)
+        #expect(fallback.status == 0, "\(fallback.stderr)")
+        #expect(try GenerationRecord.from(pngText: PNGFile.read(auto).text, path: auto).precision == .fp32)
+        guard OneDNN.hasNativeBFloat16 else { return }
+        let made = try cli.fit("generate", "--model", model, "--class", "1", "--steps", "3", "--seed", "9", "--precision", "bf16",
+                               "--out", a, "--quiet")
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(try GenerationRecord.from(pngText: PNGFile.read(a).text, path: a).precision == .bf16)
+        let b = folder.appendingPathComponent("bf-again.png").path
+        let again = try cli.fit("generate", "--from", a, "--out", b, "--quiet")
+        #expect(again.status == 0 && (try? Data(contentsOf: URL(fileURLWithPath: a))) == (try? Data(contentsOf: URL(fileURLWithPath: b))),
+                "\(again.stderr)")
+        let elsewhere = try cli.fit(["generate", "--from", a, "--out", folder.appendingPathComponent("y.png").path], environment: noBF16)
+        #expect(elsewhere.status != 0 && elsewhere.stderr.contains("made in bf16") && elsewhere.stderr.contains("--precision fp32"),
+                "\(elsewhere.stderr)")
+        let explicit = folder.appendingPathComponent("fp.png").path
+        let remade = try cli.fit(["generate", "--from", a, "--out", explicit, "--precision", "fp32", "--quiet"], environment: noBF16)
+        #expect(remade.status == 0, "\(remade.stderr)")
+        #expect(try GenerationRecord.from(pngText: PNGFile.read(explicit).text, path: explicit).precision == .fp32)
+    }
+
     @Test func scaleEnlargesThePicturesAndKeepsTheRecord() throws {
         let plain = cli.scratch("plain.png"), big = URL(fileURLWithPath: plain).deletingLastPathComponent().appendingPathComponent("big.png").path
         for (path, scale) in [(plain, "1"), (big, "4")] {

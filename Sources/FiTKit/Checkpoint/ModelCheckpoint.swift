@@ -47,10 +47,11 @@ public struct ModelCheckpoint: @unchecked Sendable {
         carriedVAE = try VAECheckpoint(carriedBy: file)
     }
 
-    /// Binds the weights into a model (without the tensors of a carried VAE).
-    public func makeModel() throws -> FiT {
+    /// Binds the weights into a model (without the tensors of a carried VAE) computing in `precision`.
+    public func makeModel(precision: Precision = .fp32) throws -> FiT {
         try FiT(configuration: configuration,
-                weights: carriedVAE == nil ? file : WeightSubset(file, outside: VAECheckpoint.carriedPrefix))
+                weights: carriedVAE == nil ? file : WeightSubset(file, outside: VAECheckpoint.carriedPrefix),
+                precision: precision)
     }
 
     static func sidecarPath(for path: String) -> String? {

@@ -35,6 +35,11 @@ struct Attention: Sendable {
         }
 
         let scale = 1 / Float(dh).squareRoot()
+        if case .bfloat16 = qkv.weight {
+            attendInBFloat16(pass, scale: scale)
+            pass.applyMask(pass.attention, width: d)
+            return
+        }
         let scores = pass.scores.data
         for b in 0..<pass.batch {
             let base = qkvData + b * n * stride
@@ -57,6 +62,40 @@ struct Attention: Sendable {
             }
         }
         pass.applyMask(pass.attention, width: d)
+    }
+
+    /// The products in bf16, a group of heads per call (``BFloat16AttentionProducts``);
+    /// scaling, masking and softmax stay float32.
+    private func attendInBFloat16(_ pass: ForwardPass, scale: Float) {
+        let d = pass.hidden, dh = d / heads, n = pass.tokens, rowStride = 3 * d
+        let qkv16 = BFloat16Buffer(count: pass.rows * rowStride)
+        BFloat16.convert(pass.qkv.data, rows: pass.rows, columns: rowStride, sourceStride: rowStride,
+                         into: qkv16.pointer, destinationStride: rowStride)
+        let group = BFloat16AttentionProducts.headsPerCall(heads: heads, tokens: n)
+        let products = BFloat16AttentionProducts.shared.pair(tokens: n, hidden: d, headDim: dh, heads: group)
+        let scores = ScratchPool.shared.borrow(group * n * n)
+        defer { ScratchPool.shared.giveBack(scores) }
+        let probabilities = BFloat16Buffer(count: group * n * n)
+        for b in 0..<pass.batch {
+            let base = qkv16.pointer + b * n * rowStride
+            let mask = pass.mask.map { Array($0[(b * n)..<((b + 1) * n)]) }
+            for h in stride(from: 0, to: heads, by: group) {
+                products.scores.run(source: base + h * dh, weights: base + d + h * dh, bias: nil, destination: scores.pointer)
+                Parallel.forEachChunk(count: group * n, minimumChunk: 16) { range in
+                    for r in range {
+                        let i = r % n, row = scores.pointer + r * n, out = probabilities.pointer + r * n
+                        for j in 0..<n { row[j] *= scale }
+                        if let mask {
+                            for j in 0..<n where mask[j] != mask[i] { row[j] = -.infinity }
+                        }
+                        Kernels.softmax(row, count: n)
+                        for j in 0..<n { out[j] = BFloat16.bits(row[j]) }
+                    }
+                }
+                products.output.run(source: probabilities.pointer, weights: base + 2 * d + h * dh, bias: nil,
+                                    destination: pass.attention.data + b * n * d + h * dh)
+            }
+        }
     }
 
     /// Interleaved-pair rotation: `(x₂ⱼ, x₂ⱼ₊₁) → (x₂ⱼ·cos − x₂ⱼ₊₁·sin, x₂ⱼ₊₁·cos + x₂ⱼ·sin)`.

@@ -9,6 +9,8 @@ import Foundation
 public final class FiT: @unchecked Sendable {
     /// The network configuration.
     public let configuration: FiTConfiguration
+    /// The number format of the blocks' products (the embeddings and the final layer stay float32).
+    public let precision: Precision
     let patchEmbedding: Linear
     let timestepEmbedder: TimestepEmbedder
     let labelTable: Tensor
@@ -17,8 +19,9 @@ public final class FiT: @unchecked Sendable {
     let finalLayer: FinalLayer
 
     /// Binds `weights` strictly: every tensor the configuration needs must be present with its
-    /// exact shape, and the checkpoint may hold nothing else.
-    public init(configuration: FiTConfiguration, weights: WeightSource) throws {
+    /// exact shape, and the checkpoint may hold nothing else. In bf16 the blocks' Linear layers
+    /// are packed into bfloat16 here, once.
+    public init(configuration: FiTConfiguration, weights: WeightSource, precision: Precision = .fp32) throws {
         let available = weights.tensorShapesByName
         try Self.verifyBinding(configuration: configuration, shapes: available)
 
@@ -26,7 +29,9 @@ public final class FiT: @unchecked Sendable {
             Linear(weight: try weights.tensor("\(prefix).weight"),
                    bias: available["\(prefix).bias"] == nil ? nil : try weights.tensor("\(prefix).bias"))
         }
+        func blockLinear(_ prefix: String) throws -> Linear { try linear(prefix).converted(to: precision) }
         self.configuration = configuration
+        self.precision = precision
         patchEmbedding = try linear("x_embedder.proj")
         timestepEmbedder = TimestepEmbedder(first: try linear("t_embedder.mlp.0"), second: try linear("t_embedder.mlp.2"))
         labelTable = try weights.tensor("y_embedder.embedding_table.weight")
@@ -34,14 +39,14 @@ public final class FiT: @unchecked Sendable {
         blocks = try (0..<configuration.depth).map { i in
             let p = "blocks.\(i)"
             let modulation: AdaLNModulation = configuration.usesLoRAAdaLN
-                ? .lowRank(down: try linear("\(p).adaLN_modulation.1"), up: try linear("\(p).adaLN_modulation.2"))
-                : .full(try linear("\(p).adaLN_modulation.1"))
+                ? .lowRank(down: try blockLinear("\(p).adaLN_modulation.1"), up: try blockLinear("\(p).adaLN_modulation.2"))
+                : .full(try blockLinear("\(p).adaLN_modulation.1"))
             let feedForward: FeedForward = configuration.useSwiglu
-                ? .swiGLU(gate: try linear("\(p).mlp.fc1_g"), value: try linear("\(p).mlp.fc1_x"), down: try linear("\(p).mlp.fc2"))
-                : .gelu(up: try linear("\(p).mlp.fc1"), down: try linear("\(p).mlp.fc2"))
+                ? .swiGLU(gate: try blockLinear("\(p).mlp.fc1_g"), value: try blockLinear("\(p).mlp.fc1_x"), down: try blockLinear("\(p).mlp.fc2"))
+                : .gelu(up: try blockLinear("\(p).mlp.fc1"), down: try blockLinear("\(p).mlp.fc2"))
             let normWeights = configuration.usesQKNorm && configuration.qkNormWeight
             return FiTBlock(
-                attention: Attention(qkv: try linear("\(p).attn.qkv"), proj: try linear("\(p).attn.proj"),
+                attention: Attention(qkv: try blockLinear("\(p).attn.qkv"), proj: try blockLinear("\(p).attn.proj"),
                                      heads: configuration.numHeads, normalizesQK: configuration.usesQKNorm,
                                      qNormWeight: normWeights ? try weights.tensor("\(p).attn.q_norm.weight") : nil,
                                      kNormWeight: normWeights ? try weights.tensor("\(p).attn.k_norm.weight") : nil),

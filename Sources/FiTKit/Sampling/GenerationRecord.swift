@@ -27,16 +27,19 @@ public struct GenerationRecord: Codable, Sendable, Equatable {
     public var interpolation: String?
     public var decouple: Bool
     public var oriMaxPeLen: Int?
+    /// The transformer's precision; `nil` in images made before the setting existed (fp32).
+    public var precision: Precision?
 
     enum CodingKeys: String, CodingKey {
         case software, modelPath = "model_path", model, modelHash = "model_hash", classID = "class"
         case className = "class_name", width, height, steps, sampler, cfg, scalePow = "scale_pow"
         case guidedChannels = "guided_channels", seed, interpolation, decouple, oriMaxPeLen = "ori_max_pe_len"
+        case precision
     }
 
     public init(software: String, modelPath: String, modelHash: String, classID: Int, className: String?,
                 width: Int, height: Int, steps: Int, sampler: SamplerKind, cfg: Double, scalePow: Double,
-                guidedChannels: Int?, seed: UInt64, rope: RoPEScaling?) {
+                guidedChannels: Int?, seed: UInt64, rope: RoPEScaling?, precision: Precision = .fp32) {
         self.software = software
         self.modelPath = modelPath
         self.model = URL(fileURLWithPath: modelPath).lastPathComponent
@@ -54,6 +57,7 @@ public struct GenerationRecord: Codable, Sendable, Equatable {
         self.interpolation = rope?.interpolation.rawValue
         self.decouple = rope?.decouple ?? false
         self.oriMaxPeLen = rope?.oriMaxPeLen
+        self.precision = precision
     }
 
     /// The RoPE setting recorded, or `nil` for the model's own.

@@ -38,6 +38,7 @@ struct ForwardBench: ParsableCommand {
     var json = false
 
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var precisionOptions: PrecisionOptions
 
     func validate() throws {
         guard tokens >= 1, batch >= 1, iterations >= 1, warmup >= 0 else {
@@ -51,7 +52,8 @@ struct ForwardBench: ParsableCommand {
             let configuration = try config.map { try ModelCheckpoint.configuration(at: $0) } ?? preset.configuration
             let rows = (1...tokens).last { tokens % $0 == 0 && $0 * $0 <= tokens } ?? 1
             let columns = tokens / rows
-            let model = try FiT(configuration: configuration, weights: RandomWeights(configuration: configuration))
+            let precision = try precisionOptions.resolved()
+            let model = try FiT(configuration: configuration, weights: RandomWeights(configuration: configuration), precision: precision)
             let p = configuration.patchSize
             let x = Tensor(zeros: [batch, configuration.inChannels, rows * p, columns * p])
             for i in 0..<x.count { x.data[i] = Float(i % 17) / 8 - 1 }
@@ -61,12 +63,14 @@ struct ForwardBench: ParsableCommand {
                 _ = try model.forward(x, t: t, y: y)
             }
             let flops = 2 * Double(configuration.forwardMACs(batch: batch, tokens: tokens))
-            let gemm = SGEMMProbe.peak(m: batch * tokens, n: configuration.ffnHidden, k: configuration.hiddenSize)
+            let gemm = SGEMMProbe.peak(m: batch * tokens, n: configuration.ffnHidden, k: configuration.hiddenSize, precision: precision)
+            let library = precision == .bf16 ? "oneDNN \(OneDNN.version) bf16 (\(OneDNN.isaName))" : "OpenBLAS sgemm (\(BLASRuntime.coreName))"
             let achieved = flops / (median / 1000) / 1e9
             if json {
                 let object: [String: Any] = [
                     "model": config ?? preset.rawValue, "tokens": tokens, "grid": [rows, columns], "batch": batch,
-                    "threads": Parallel.threads, "blas_core": BLASRuntime.coreName, "ms_median": median, "ms_best": best,
+                    "threads": Parallel.threads, "blas_core": BLASRuntime.coreName, "precision": precision.rawValue,
+                    "gemm_library": library, "ms_median": median, "ms_best": best,
                     "gflop_per_forward": flops / 1e9, "gflops": achieved, "sgemm_gflops": gemm.gflops,
                     "sgemm_shape": [gemm.m, gemm.n, gemm.k], "share_of_sgemm": achieved / gemm.gflops,
                 ]
@@ -74,11 +78,11 @@ struct ForwardBench: ParsableCommand {
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print("fit bench forward: \(config ?? preset.rawValue), \(tokens) tokens (\(rows)×\(columns)), batch \(batch), "
-                      + "threads \(Parallel.threads), BLAS \(BLASRuntime.coreName)")
-                print(String(format: "sgemm %d×%d×%d:  %.1f GFLOP/s (best of the same run)", gemm.m, gemm.n, gemm.k, gemm.gflops))
+                      + "threads \(Parallel.threads), precision \(precision.rawValue), GEMM: \(library)")
+                print(String(format: "GEMM %d×%d×%d:   %.1f GFLOP/s (best of the same run)", gemm.m, gemm.n, gemm.k, gemm.gflops))
                 print(String(format: "forward:          %.1f ms median, %.1f ms best of %d; %.1f GFLOP per forward",
                              median, best, iterations, flops / 1e9))
-                print(String(format: "achieved:         %.1f GFLOP/s = %.1f %% of the sgemm rate", achieved, 100 * achieved / gemm.gflops))
+                print(String(format: "achieved:         %.1f GFLOP/s = %.1f %% of the GEMM rate", achieved, 100 * achieved / gemm.gflops))
             }
         }
     }
@@ -157,7 +161,8 @@ struct DecodeBench: ParsableCommand {
             let achieved = flops / (median / 1000) / 1e9
             if json {
                 let object: [String: Any] = [
-                    "size": size, "threads": Parallel.threads, "blas_core": BLASRuntime.coreName, "ms_median": median,
+                    "size": size, "threads": Parallel.threads, "blas_core": BLASRuntime.coreName,
+                    "ms_median": median,
                     "ms_best": best, "gflop_per_decode": flops / 1e9, "gflops": achieved, "sgemm_gflops": gemm.gflops,
                     "sgemm_shape": [gemm.m, gemm.n, gemm.k], "share_of_sgemm": achieved / gemm.gflops,
                     "floor_ms": flops / gemm.gflops / 1e6, "winograd_gflop_per_decode": winogradFlops / 1e9,
@@ -203,16 +208,19 @@ struct GenerateBench: ParsableCommand {
     var cfg = 4.0
 
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var precisionOptions: PrecisionOptions
 
     func run() throws {
         runtime.apply()
         try Console.reportingErrors {
             let fit: FiT, name: String
             if let model {
-                fit = try ModelCheckpoint(path: try EmbeddedModel.resolve(model)).makeModel()
+                let checkpoint = try ModelCheckpoint(path: try EmbeddedModel.resolve(model))
+                fit = try checkpoint.makeModel(precision: try precisionOptions.resolved())
                 name = URL(fileURLWithPath: model).lastPathComponent
             } else {
-                fit = try FiT(configuration: preset.configuration, weights: RandomWeights(configuration: preset.configuration))
+                fit = try FiT(configuration: preset.configuration, weights: RandomWeights(configuration: preset.configuration),
+                              precision: try precisionOptions.resolved())
                 name = preset.rawValue + " (random weights)"
             }
             let c = fit.configuration
@@ -227,7 +235,7 @@ struct GenerateBench: ParsableCommand {
             let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let outside = total - iterator.forwardSeconds
             print("fit bench generate: \(name), \(tokens) tokens (\(rows)×\(tokens / rows)), \(kind.rawValue), cfg \(cfg), "
-                  + "threads \(Parallel.threads), BLAS \(BLASRuntime.coreName)")
+                  + "threads \(Parallel.threads), precision \(fit.precision.rawValue), BLAS \(BLASRuntime.coreName)")
             print(String(format: "steps:            %d (%d model evaluations of batch %d)", count, iterator.evaluations, cfg > 1 ? 2 : 1))
             print(String(format: "time per step:    %.4f s (total %.3f s)", total / Double(count), total))
             print(String(format: "outside forward:  %.4f s = %.2f %% of the total", outside, 100 * outside / total))

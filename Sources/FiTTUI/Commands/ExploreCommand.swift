@@ -80,6 +80,7 @@ extension ModelInfo {
                   samplers: samplers,
                   sizePresets: ModelInfo.presets(nativeSide: geometry.nativeSide, step: geometry.sizeStep, maximumSide: geometry.maximumSide),
                   sizeStep: geometry.sizeStep, maximumSide: geometry.maximumSide, defaults: defaults,
-                  previewsAreApproximate: loaded.decoder.previewIsApproximate, recommended: recommended)
+                  previewsAreApproximate: loaded.decoder.previewIsApproximate, recommended: recommended,
+                  precision: loaded.model.precision)
     }
 }

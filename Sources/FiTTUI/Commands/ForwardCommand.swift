@@ -28,11 +28,13 @@ struct ForwardCommand: ParsableCommand {
 
     @OptionGroup var rope: RoPEOptions
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var precisionOptions: PrecisionOptions
 
     func run() throws {
         runtime.apply()
         try Console.reportingErrors {
-            let model = try ModelCheckpoint(path: checkpoint, configurationPath: config).makeModel()
+            let model = try ModelCheckpoint(path: checkpoint, configurationPath: config)
+                .makeModel(precision: try precisionOptions.resolved())
             let file = try SafetensorsFile(path: inputs)
             for (name, what) in [("x", "x F32 (B, C, H, W)"), ("t", "t F32 (B)"), ("y", "y I64 or I32 (B)")] where file.entries[name] == nil {
                 throw FiTError.invalidInput("\(inputs) has no tensor '\(name)'; --inputs needs \(what)")

@@ -16,15 +16,19 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Decode with the VAE in tiles of at most N×N latent pixels (bounds memory for large images).")
     var vaeTile: Int?
 
+    @OptionGroup var precisionOptions: PrecisionOptions
+
     func validate() throws {
         if let vaeTile, vaeTile < 1 { throw ValidationError("--vae-tile must be at least 1, got \(vaeTile)") }
     }
 
     /// Loads `--model`, else the model an image was made with (checking it is the same file),
-    /// else the embedded model.
+    /// else the embedded model, in `--precision`, else the image's (fp32 for images older than
+    /// the setting), else `auto`.
     func load(orRecorded record: GenerationRecord? = nil) throws -> LoadedModel {
         let path = model ?? record?.modelPath ?? EmbeddedModel.name
-        let loaded = try LoadedModel(path: path, configurationPath: config, vaePath: vae, vaeTile: vaeTile)
+        let precision = try precisionOptions.resolved(recorded: record.map { $0.precision ?? .fp32 })
+        let loaded = try LoadedModel(path: path, configurationPath: config, vaePath: vae, vaeTile: vaeTile, precision: precision)
         if let record, record.modelHash != loaded.fingerprint {
             throw FiTError.invalidInput("\(path) is not the model the image was made with (\(record.model), hash \(record.modelHash)); "
                                         + "pass that checkpoint with --model")
@@ -46,10 +50,11 @@ struct LoadedModel {
     /// Opens `path`; ``EmbeddedModel/name`` means the model built into fit. Latent models also
     /// open their VAE: `vaePath`, else the one the model file carries (the embedded model's),
     /// else `$FIT_VAE`, else `vae.safetensors` beside the model.
-    init(path: String, configurationPath: String?, vaePath: String? = nil, vaeTile: Int? = nil) throws {
+    init(path: String, configurationPath: String?, vaePath: String? = nil, vaeTile: Int? = nil,
+         precision: Precision = .fp32) throws {
         self.path = path
         checkpoint = try ModelCheckpoint(path: try EmbeddedModel.resolve(path), configurationPath: configurationPath)
-        model = try checkpoint.makeModel()
+        model = try checkpoint.makeModel(precision: precision)
         var metadata = try ModelMetadata(file: checkpoint.file)
         if metadata.classNames == nil && model.configuration.numClasses == ImageNetClasses.count {
             metadata.classNames = try ImageNetClasses.names()
@@ -106,7 +111,8 @@ struct LoadedModel {
                 scalePow: Double = 0, guidedChannels: Int? = nil, seed: UInt64, rope: RoPEScaling?) -> GenerationRecord {
         GenerationRecord(software: "fit \(FitCommand.configuration.version)", modelPath: path, modelHash: fingerprint,
                          classID: classID, className: className(classID), width: width, height: height, steps: steps,
-                         sampler: sampler, cfg: cfg, scalePow: scalePow, guidedChannels: guidedChannels, seed: seed, rope: rope)
+                         sampler: sampler, cfg: cfg, scalePow: scalePow, guidedChannels: guidedChannels, seed: seed, rope: rope,
+                         precision: model.precision)
     }
 }
 

@@ -43,10 +43,13 @@ struct ModelInfo: Equatable, Sendable {
     var previewsAreApproximate = false
     /// The model's advice, for `auto` RoPE (which setting beyond the trained sizes).
     var recommended = ModelMetadata.RecommendedSampling()
+    /// The transformer's precision (`--precision`), shown in the sidebar.
+    var precision = Precision.fp32
 
     static func == (a: ModelInfo, b: ModelInfo) -> Bool {
         a.name == b.name && a.classNames == b.classNames && a.defaults == b.defaults
             && a.previewsAreApproximate == b.previewsAreApproximate && a.recommended == b.recommended
+            && a.precision == b.precision
             && a.sizePresets.map(\.label) == b.sizePresets.map(\.label)
     }
 

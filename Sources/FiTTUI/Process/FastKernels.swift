@@ -4,24 +4,35 @@ import Foundation
 import Glibc
 #endif
 
-/// Start-up policy: run on OpenBLAS's fast kernels even where Debian's OpenBLAS does not know the CPU.
+/// Start-up policy: the settings the math libraries read only while loading, chosen for speed.
+///
+/// - OpenBLAS: Debian's OpenBLAS falls back to generic kernels on CPUs newer than it; with
+///   `OPENBLAS_CORETYPE` unset, fit names the right core (``BLASRuntime/recommendedCore(reportedCore:cpuFlags:)``).
+/// - OpenMP (oneDNN's threads): with `OMP_WAIT_POLICY` unset, fit asks for `PASSIVE`, so
+///   libgomp's threads sleep between oneDNN calls instead of spinning on the cores FiTKit's own
+///   loops need next (``OneDNN/recommendedWaitPolicy``; docs/cpu.md §5).
+///
+/// Values the user set are never overridden.
 enum FastKernels {
-    /// Call first thing in `main`: when `OPENBLAS_CORETYPE` is unset and OpenBLAS fell back to a
-    /// generic core on an AVX2/AVX-512 CPU, sets the variable and re-executes this process so
-    /// OpenBLAS loads its fast kernels (``BLASRuntime/recommendedCore(reportedCore:cpuFlags:)``).
-    /// Never overrides a value the user set. Returns normally when nothing needs doing (or
-    /// re-execution is impossible).
+    /// Call first thing in `main`: sets what is missing and re-executes this process once so the
+    /// libraries load with it. Returns normally when nothing needs doing (or re-execution is impossible).
     static func select(arguments: [String] = CommandLine.arguments) {
-        let variable = BLASRuntime.coreTypeVariable
-        guard getenv(variable) == nil,
-              let core = BLASRuntime.recommendedCore(reportedCore: BLASRuntime.coreName, cpuFlags: BLASRuntime.cpuFlags()) else { return }
-        setenv(variable, core, 1)
-        setenv(BLASRuntime.selectedMarker, "1", 1)
+        var changed: [String] = []
+        if getenv(BLASRuntime.coreTypeVariable) == nil,
+           let core = BLASRuntime.recommendedCore(reportedCore: BLASRuntime.coreName, cpuFlags: BLASRuntime.cpuFlags()) {
+            setenv(BLASRuntime.coreTypeVariable, core, 1)
+            setenv(BLASRuntime.selectedMarker, "1", 1)
+            changed += [BLASRuntime.coreTypeVariable, BLASRuntime.selectedMarker]
+        }
+        if getenv(OneDNN.waitPolicyVariable) == nil {
+            setenv(OneDNN.waitPolicyVariable, OneDNN.recommendedWaitPolicy, 1)
+            changed.append(OneDNN.waitPolicyVariable)
+        }
+        guard !changed.isEmpty else { return }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         argv.append(nil)
         execv("/proc/self/exe", &argv)
-        // execv only returns on failure: keep running on the kernels we have.
-        unsetenv(variable)
-        unsetenv(BLASRuntime.selectedMarker)
+        // execv only returns on failure: keep running with the settings the libraries loaded.
+        for name in changed { unsetenv(name) }
     }
 }

@@ -59,6 +59,7 @@ struct ScreenComposer {
         let view = s.shownView == s.view ? s.view.rawValue : "\(s.shownView.rawValue) (x_t | x0: one lane)"
         g.write("view: \(view)", x: x, y: y, foreground: theme[.inactive], background: theme[.mainBackground], maxWidth: width)
         g.write("export: ×\(s.exportScale) (x)", x: x, y: y + 1, foreground: theme[.inactive], background: theme[.mainBackground], maxWidth: width)
+        g.write("precision: \(s.model.precision.rawValue)", x: x, y: y + 2, foreground: theme[.inactive], background: theme[.mainBackground], maxWidth: width)
         for row in 1..<(g.height - 3) { g[Self.sidebarWidth - 1, row] = Cell(character: "│", foreground: theme[.divider], background: theme[.mainBackground]) }
     }
 

@@ -1,0 +1,24 @@
+import ArgumentParser
+import FiTKit
+
+/// `--precision`: the number format of the transformer's products (docs/cpu.md §5).
+struct PrecisionOptions: ParsableArguments {
+    @Option(help: "Transformer precision: auto (bf16 where the CPU has native bf16, else fp32), fp32 (OpenBLAS, the parity reference) or bf16 (oneDNN).")
+    var precision: Precision.Request?
+
+    /// The precision to run: the flag, else `recorded` (a PNG's; it must run here), else `auto`.
+    func resolved(recorded: Precision? = nil) throws -> Precision {
+        if let precision { return try Precision.resolve(precision) }
+        if let recorded {
+            do {
+                return try Precision.resolve(recorded == .bf16 ? .bf16 : .fp32)
+            } catch {
+                throw FiTError.unsupportedPrecision("the image was made in \(recorded.rawValue), which this CPU cannot run (\(error)); "
+                                                    + "pass --precision fp32 to remake it in fp32 (the pixels will differ slightly)")
+            }
+        }
+        return try Precision.resolve(.auto)
+    }
+}
+
+extension Precision.Request: ExpressibleByArgument {}

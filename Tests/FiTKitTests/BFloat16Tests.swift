@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+@testable import FiTKit
+
+/// The bf16 path (oneDNN) against the fp32 reference: conversion, the precision rule, and the
+/// documented accuracy bounds (docs/cpu.md §5). The products need a CPU with native bf16.
+@Suite struct BFloat16Tests {
+    /// Round-to-nearest-even, NaN kept, infinities kept, for every edge a float can take.
+    @Test func conversionRoundsToNearestEven() {
+        #expect(BFloat16.bits(1) == 0x3F80)
+        #expect(BFloat16.bits(-2) == 0xC000)
+        #expect(BFloat16.value(BFloat16.bits(Float(bitPattern: 0x3F80_8000))) == 1)           // tie → even (down)
+        #expect(BFloat16.bits(Float(bitPattern: 0x3F81_8000)) == 0x3F82)                       // tie → even (up)
+        #expect(BFloat16.bits(Float(bitPattern: 0x3F80_8001)) == 0x3F81)                       // above the tie
+        #expect(BFloat16.bits(.infinity) == 0x7F80)
+        #expect(BFloat16.bits(-.infinity) == 0xFF80)
+        #expect(BFloat16.value(BFloat16.bits(.nan)).isNaN)
+        #expect(BFloat16.value(BFloat16.bits(Float(bitPattern: 0x7FFF_FFFF))).isNaN)           // no carry into the sign
+        #expect(BFloat16.bits(.greatestFiniteMagnitude) == 0x7F80)                             // overflows to infinity, as rounding says
+        // A sweep: every converted value is within half a bf16 ulp of the input.
+        var seed: UInt64 = 0x5EED
+        for _ in 0..<100_000 {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            let x = Float(bitPattern: UInt32(truncatingIfNeeded: seed >> 32) & 0x7F7F_FFFF) * ((seed & 1) == 0 ? 1 : -1)
+            guard x.isFinite, abs(x) < 1e38 else { continue }
+            let y = BFloat16.value(BFloat16.bits(x))
+            // One bf16 ulp: 2^(exponent − 7), and 2^−133 among the subnormals.
+            let ulp = max(Float(bitPattern: x.bitPattern & 0x7F80_0000) * Float(1.0 / 128), Float(sign: .plus, exponent: -133, significand: 1))
+            #expect(abs(y - x) <= ulp / 2, "x = \(x) (seed \(seed))")
+        }
+    }
+
+    @Test func autoFollowsTheCPU() throws {
+        #expect(try Precision.resolve(.auto, nativeBFloat16: true) == .bf16)
+        #expect(try Precision.resolve(.auto, nativeBFloat16: false) == .fp32)
+        #expect(try Precision.resolve(.fp32, nativeBFloat16: true) == .fp32)
+        #expect(try Precision.resolve(.bf16, nativeBFloat16: true) == .bf16)
+        #expect(throws: FiTError.self) { try Precision.resolve(.bf16, nativeBFloat16: false) }
+        do {
+            _ = try Precision.resolve(.bf16, nativeBFloat16: false)
+        } catch {
+            #expect("\(error)".contains("native bfloat16"))
+            #expect("\(error)".contains("--precision fp32"))
+        }
+    }
+
+    /// FiTv2-XL layer shapes (hidden 1152, 16 heads, SwiGLU, LoRA adaLN), 4 blocks, 256 tokens,
+    /// batch 2, random weights: the bf16 forward's relative error against fp32.
+    @Test(.enabled(if: OneDNN.hasNativeBFloat16))
+    func xlShapedForwardStaysClose() throws {
+        var configuration = ModelPreset.fitv2XL.configuration
+        configuration.depth = 4
+        let weights = RandomWeights(configuration: configuration, seed: 7)
+        let fp32 = try FiT(configuration: configuration, weights: weights)
+        let bf16 = try FiT(configuration: configuration, weights: weights, precision: .bf16)
+        let x = Tensor(zeros: [2, configuration.inChannels, 32, 32])
+        var seed: UInt64 = 11
+        for i in 0..<x.count {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            x.data[i] = Float(Int64(bitPattern: seed) >> 40) / Float(1 << 23)
+        }
+        let a = try fp32.forward(x, t: [0.3, 0.8], y: [1, 1000]).toArray()
+        let b = try bf16.forward(x, t: [0.3, 0.8], y: [1, 1000]).toArray()
+        let error = relativeError(b, a)
+        print("bf16 vs fp32, FiTv2-XL shapes (4 blocks, 256 tokens): relative error \(error)")
+        #expect(error <= Self.forwardBound, "relative error \(error)")
+    }
+
+    /// The documented bound on a forward's relative error (max |Δ| / max |fp32|) in bf16.
+    static let forwardBound = 0.03
+
+    /// The tiny committed fixtures in bf16 against the PyTorch fp32 outputs, masks and
+    /// extrapolation included: the same bound holds on every case.
+    @Test(.enabled(if: OneDNN.hasNativeBFloat16), arguments: ForwardParityTests.cases)
+    func fixturesStayClose(_ c: Fixtures.ForwardCase) throws {
+        let model = try ModelCheckpoint(path: Fixtures.forward(c.checkpoint)).makeModel(precision: .bf16)
+        let inputs = try SafetensorsFile(path: Fixtures.forward(c.inputs))
+        let expected = try SafetensorsFile(path: Fixtures.forward(c.output)).tensor("out")
+        let interpolation = try #require(RoPEInterpolation(rawValue: c.interpolation))
+        let mask = inputs.entries["mask"] == nil ? nil : try inputs.tensor("mask")
+        let out = try model.forward(try inputs.tensor("x"), t: try inputs.tensor("t").toArray(),
+                                    y: try inputs.integers("y"), mask: mask,
+                                    rope: RoPEScaling(interpolation: interpolation, decouple: c.decouple,
+                                                      oriMaxPeLen: c.ori_max_pe_len))
+        let error = relativeError(out.toArray(), expected.toArray())
+        print("bf16 vs PyTorch fp32, \(c.case): relative error \(error)")
+        #expect(error <= Self.forwardBound, "\(c.case): relative error \(error)")
+        #expect(error > 0, "\(c.case): bf16 gave the fp32 result exactly; is the bf16 path running?")
+    }
+
+    /// Whole embedded-model trajectories (Euler 30 steps, guidance 4, 32×32, one per class) in bf16
+    /// against fp32: the final images' difference in 8-bit levels, mean and 99th percentile.
+    @Test(.enabled(if: OneDNN.hasNativeBFloat16))
+    func embeddedTrajectoryEndsOnNearlyTheSameImage() throws {
+        let checkpoint = try ModelCheckpoint(path: EmbeddedModelParityTests.modelPath)
+        let fp32 = try checkpoint.makeModel(), bf16 = try checkpoint.makeModel(precision: .bf16)
+        let decoder = try #require(checkpoint.carriedVAE).makeDecoder()
+        var differences: [Int] = []
+        for classID in 0..<fp32.configuration.numClasses {
+            let parameters = SamplingParameters(classes: [classID], height: 8, width: 8, steps: 30, sampler: .euler,
+                                                guidanceScale: 4, seed: UInt64(100 + classID))
+            func image(_ model: FiT) throws -> RGBImage {
+                let final = try #require(Array(try DenoisingTrajectory(model: model, parameters: parameters)).last).next
+                return RGBImage(tensor: try decoder.decode(final))
+            }
+            let a = try image(fp32), b = try image(bf16)
+            differences += zip(a.pixels, b.pixels).map { abs(Int($0) - Int($1)) }
+        }
+        differences.sort()
+        let mean = Double(differences.reduce(0, +)) / Double(differences.count)
+        let p99 = differences[differences.count * 99 / 100]
+        print("embedded model, bf16 vs fp32 after 30 steps: mean \(mean) levels, 99th percentile \(p99), max \(differences.last!)")
+        #expect(mean <= Self.trajectoryMeanBound, "mean difference \(mean) levels")
+        #expect(p99 <= Self.trajectoryP99Bound, "99th percentile \(p99) levels")
+        #expect(differences.last! > 0, "bf16 gave the fp32 images exactly; is the bf16 path running?")
+    }
+
+    /// Documented bounds on the final-image difference of a whole trajectory (8-bit levels).
+    static let trajectoryMeanBound = 1.0
+    static let trajectoryP99Bound = 8
+}
