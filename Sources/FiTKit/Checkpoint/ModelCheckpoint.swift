@@ -48,6 +48,7 @@ public struct ModelCheckpoint: @unchecked Sendable {
     }
 
     /// Binds the weights into a model (without the tensors of a carried VAE) computing in `precision`.
+    /// (In bf16 each packed weight's file pages leave the resident set as soon as it is packed.)
     public func makeModel(precision: Precision = .fp32) throws -> FiT {
         try FiT(configuration: configuration,
                 weights: carriedVAE == nil ? file : WeightSubset(file, outside: VAECheckpoint.carriedPrefix),

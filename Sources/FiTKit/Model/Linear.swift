@@ -33,7 +33,10 @@ struct Linear: Sendable {
     /// The same layer computing in `precision` (bf16 packs the weight once, here).
     func converted(to precision: Precision) throws -> Linear {
         switch (precision, weight) {
-        case (.bf16, .float32(let w)): return Linear(packed: try BFloat16Linear(weight: w, bias: bias), bias: bias)
+        case (.bf16, .float32(let w)):
+            let packed = try BFloat16Linear(weight: w, bias: bias)
+            w.storage.releaseFileBackedPages()   // keeps the peak at about the packed size
+            return Linear(packed: packed, bias: bias)
         default: return self
         }
     }

@@ -7,7 +7,7 @@ import Glibc
 ///
 /// Debian's oneDNN is built with OpenMP: its threads are libgomp's, a pool separate from
 /// OpenBLAS's. FiTKit calls the two strictly one after the other, and sets the OpenMP thread
-/// count to ``Parallel/threads`` before each oneDNN call (docs/cpu.md §5).
+/// count to ``Parallel/threads`` before each oneDNN call (docs/cpu.md §4).
 public enum OneDNN {
     /// The process's CPU engine.
     nonisolated(unsafe) static let engine: dnnl_engine_t? = {

@@ -1,4 +1,4 @@
-/// The number format of the transformer's matrix products (docs/cpu.md §5).
+/// The number format of the transformer's matrix products (docs/cpu.md §4).
 ///
 /// `fp32` is the parity reference: every product runs in float32 on OpenBLAS. `bf16` runs the
 /// Linear layers and the attention products as oneDNN matmuls on bfloat16 operands with float32

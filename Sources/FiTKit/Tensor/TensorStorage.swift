@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The float32 memory behind a ``Tensor``: either owned (allocated, 64-byte aligned, freed on
 /// deinit) or borrowed from an owner that keeps it alive (a memory-mapped checkpoint).
 public final class TensorStorage: @unchecked Sendable {
@@ -31,6 +35,19 @@ public final class TensorStorage: @unchecked Sendable {
         self.pointer = pointer
         self.count = count
         self.owner = owner
+    }
+
+    /// When this storage lies in a read-only file mapping (a checkpoint used in place): tells the
+    /// kernel its pages are not needed now (`MADV_DONTNEED`), so they leave the resident set; a
+    /// later read maps them in again from the file. Does nothing for any other memory. The bf16
+    /// path calls it after packing a weight it will not read again.
+    func releaseFileBackedPages() {
+        guard owner is MemoryMap else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: pointer) + page - 1) / page * page
+        let end = (Int(bitPattern: pointer) + count * 4) / page * page
+        guard end > start, let address = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(address, end - start, Int32(MADV_DONTNEED))
     }
 
     deinit {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import FiTKit
 
-/// `--precision`: the number format of the transformer's products (docs/cpu.md §5).
+/// `--precision`: the number format of the transformer's products (docs/cpu.md §4).
 struct PrecisionOptions: ParsableArguments {
     @Option(help: "Transformer precision: auto (bf16 where the CPU has native bf16, else fp32), fp32 (OpenBLAS, the parity reference) or bf16 (oneDNN).")
     var precision: Precision.Request?

@@ -10,7 +10,7 @@ import Glibc
 ///   `OPENBLAS_CORETYPE` unset, fit names the right core (``BLASRuntime/recommendedCore(reportedCore:cpuFlags:)``).
 /// - OpenMP (oneDNN's threads): with `OMP_WAIT_POLICY` unset, fit asks for `PASSIVE`, so
 ///   libgomp's threads sleep between oneDNN calls instead of spinning on the cores FiTKit's own
-///   loops need next (``OneDNN/recommendedWaitPolicy``; docs/cpu.md §5).
+///   loops need next (``OneDNN/recommendedWaitPolicy``; docs/cpu.md §4).
 ///
 /// Values the user set are never overridden.
 enum FastKernels {
