@@ -3,7 +3,7 @@ import Testing
 @testable import FiTKit
 
 /// The bf16 path (oneDNN) against the fp32 reference: conversion, the precision rule, and the
-/// documented accuracy bounds (docs/cpu.md §5). The products need a CPU with native bf16.
+/// documented accuracy bounds (docs/cpu.md §4). The products need a CPU with native bf16.
 @Suite struct BFloat16Tests {
     /// Round-to-nearest-even, NaN kept, infinities kept, for every edge a float can take.
     @Test func conversionRoundsToNearestEven() {
