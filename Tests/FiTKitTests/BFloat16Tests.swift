@@ -73,15 +73,7 @@ import Testing
     /// extrapolation included: the same bound holds on every case.
     @Test(.enabled(if: OneDNN.hasNativeBFloat16), arguments: ForwardParityTests.cases)
     func fixturesStayClose(_ c: Fixtures.ForwardCase) throws {
-        let model = try ModelCheckpoint(path: Fixtures.forward(c.checkpoint)).makeModel(precision: .bf16)
-        let inputs = try SafetensorsFile(path: Fixtures.forward(c.inputs))
-        let expected = try SafetensorsFile(path: Fixtures.forward(c.output)).tensor("out")
-        let interpolation = try #require(RoPEInterpolation(rawValue: c.interpolation))
-        let mask = inputs.entries["mask"] == nil ? nil : try inputs.tensor("mask")
-        let out = try model.forward(try inputs.tensor("x"), t: try inputs.tensor("t").toArray(),
-                                    y: try inputs.integers("y"), mask: mask,
-                                    rope: RoPEScaling(interpolation: interpolation, decouple: c.decouple,
-                                                      oriMaxPeLen: c.ori_max_pe_len))
+        let (out, expected) = try c.run(try ModelCheckpoint(path: Fixtures.forward(c.checkpoint)).makeModel(precision: .bf16))
         let error = relativeError(out.toArray(), expected.toArray())
         print("bf16 vs PyTorch fp32, \(c.case): relative error \(error)")
         #expect(error <= Self.forwardBound, "\(c.case): relative error \(error)")

@@ -18,6 +18,21 @@ enum Fixtures {
         let decouple: Bool
         let ori_max_pe_len: Int?
         var description: String { self.case }
+
+        /// Runs the case's inputs through `model` (the case's checkpoint, in some precision):
+        /// the output and the PyTorch reference's.
+        func run(_ model: FiT) throws -> (output: Tensor, expected: Tensor) {
+            let inputs = try SafetensorsFile(path: Fixtures.forward(self.inputs))
+            let expected = try SafetensorsFile(path: Fixtures.forward(output)).tensor("out")
+            guard let mode = RoPEInterpolation(rawValue: interpolation) else {
+                throw FiTError.invalidInput("\(self.case): unknown interpolation \(interpolation)")
+            }
+            let mask = inputs.entries["mask"] == nil ? nil : try inputs.tensor("mask")
+            let out = try model.forward(try inputs.tensor("x"), t: try inputs.tensor("t").toArray(),
+                                        y: try inputs.integers("y"), mask: mask,
+                                        rope: RoPEScaling(interpolation: mode, decouple: decouple, oriMaxPeLen: ori_max_pe_len))
+            return (out, expected)
+        }
     }
 
     static func forwardCases() throws -> [ForwardCase] {
