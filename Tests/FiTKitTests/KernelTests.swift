@@ -63,4 +63,12 @@ import Testing
         #expect(BLASRuntime.recommendedCore(reportedCore: "Prescott", cpuFlags: ["sse3"]) == nil)
         #expect(BLASRuntime.recommendedCore(reportedCore: "Cooperlake", cpuFlags: ["avx512f", "avx2"]) == nil)
     }
+
+    /// The parity measure fails the calling test on mismatched lengths instead of trapping.
+    @Test func relativeErrorOfMismatchedLengthsIsAFailureNotATrap() {
+        withKnownIssue {
+            #expect(relativeError([1], [1, 2]) == .infinity)
+        }
+        #expect(relativeError([1, 2], [1, 4]) == 0.5)
+    }
 }
