@@ -30,6 +30,33 @@ import Testing
         }
     }
 
+    /// The fused attention softmax (scale, exp, normalise, round to bf16) against the float32
+    /// softmax rounded afterwards: within one bf16 ulp, for lengths around the
+    /// vector width (masked entries come out below 1e-30, as exp clamps at −87).
+    @Test func fusedSoftmaxMatchesTheFloat32One() {
+        var seed: UInt64 = 0xA77E
+        for count in [1, 7, 15, 16, 17, 31, 64, 100, 257] {
+            var row = [Float](repeating: 0, count: count)
+            for j in 0..<count {
+                seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                row[j] = Float(Int64(bitPattern: seed) >> 40) / Float(1 << 20)   // about ±8
+            }
+            if count > 2 { row[1] = -.infinity }
+            let scale: Float = 0.125
+            var reference = row.map { $0 * scale }
+            Kernels.softmax(&reference, count: count)
+            var work = row, out = [UInt16](repeating: 0, count: count)
+            BFloat16.softmax(&work, count: count, scale: scale, into: &out)
+            for j in 0..<count {
+                let expected = BFloat16.value(BFloat16.bits(reference[j])), got = BFloat16.value(out[j])
+                #expect(abs(got - expected) <= max(expected, got) / 128 + 1e-30, "count \(count), j \(j): \(got) vs \(expected)")
+            }
+            if count > 2 { #expect(BFloat16.value(out[1]) < 1e-30, "a masked entry weighs \(BFloat16.value(out[1]))") }
+            let total = out.reduce(Float(0)) { $0 + BFloat16.value($1) }
+            #expect(abs(total - 1) <= 0.02, "count \(count): sums to \(total)")
+        }
+    }
+
     @Test func autoFollowsTheCPU() throws {
         #expect(try Precision.resolve(.auto, nativeBFloat16: true) == .bf16)
         #expect(try Precision.resolve(.auto, nativeBFloat16: false) == .fp32)

@@ -83,13 +83,11 @@ struct Attention: Sendable {
                 products.scores.run(source: base + h * dh, weights: base + d + h * dh, bias: nil, destination: scores.pointer)
                 Parallel.forEachChunk(count: group * n, minimumChunk: 16) { range in
                     for r in range {
-                        let i = r % n, row = scores.pointer + r * n, out = probabilities.pointer + r * n
-                        for j in 0..<n { row[j] *= scale }
+                        let i = r % n, row = scores.pointer + r * n
                         if let mask {
                             for j in 0..<n where mask[j] != mask[i] { row[j] = -.infinity }
                         }
-                        Kernels.softmax(row, count: n)
-                        for j in 0..<n { out[j] = BFloat16.bits(row[j]) }
+                        BFloat16.softmax(row, count: n, scale: scale, into: probabilities.pointer + r * n)
                     }
                 }
                 products.output.run(source: probabilities.pointer, weights: base + 2 * d + h * dh, bias: nil,
