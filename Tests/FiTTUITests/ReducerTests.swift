@@ -7,7 +7,7 @@ import Testing
 @Suite struct ReducerTests {
     static let model = ModelInfo(
         name: "test", classNames: ["smiley", "heart", "person", "hand"], samplers: [.euler, .heun, .dopri5, .sde],
-        sizePresets: ModelInfo.presets(nativeSide: 32, step: 4, maximumSide: 1024), sizeStep: 4, maximumSide: 1024,
+        sizePresets: SizePreset.standard(nativeSide: 32, step: 4, maximumSide: 1024), sizeStep: 4, maximumSide: 1024,
         defaults: GenerationSettings(classID: 0, width: 32, height: 32, steps: 10, sampler: .euler, cfg: 4, seed: 7, extrapolation: .none))
 
     func frame(_ i: Int, count: Int = 3) -> StepFrame {

@@ -265,7 +265,7 @@ struct FrameBench: ParsableCommand {
             let term = color == .truecolor ? (NcursesTerminal.directColorEntry(for: "xterm-256color") ?? "xterm-256color") : "xterm-256color"
             let terminal = try NcursesTerminal(term: term, outputPath: "/dev/null", colorMode: color)
             defer { terminal.shutdown() }
-            let model = ModelInfo(name: "bench", classNames: ["noise"], samplers: [.euler], sizePresets: [("1:1", 64, 64)],
+            let model = ModelInfo(name: "bench", classNames: ["noise"], samplers: [.euler], sizePresets: [SizePreset(label: "1:1", width: 64, height: 64)],
                                   sizeStep: 4, maximumSide: 1024,
                                   defaults: GenerationSettings(classID: 0, width: 64, height: 64, steps: frames, sampler: .euler,
                                                                cfg: 4, seed: 0, extrapolation: .none))

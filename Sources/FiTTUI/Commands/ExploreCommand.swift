@@ -78,7 +78,7 @@ extension ModelInfo {
         self.init(name: URL(fileURLWithPath: loaded.path).deletingPathExtension().lastPathComponent,
                   classNames: loaded.metadata.classNames ?? (0..<config.numClasses).map { "class \($0)" },
                   samplers: samplers,
-                  sizePresets: ModelInfo.presets(nativeSide: geometry.nativeSide, step: geometry.sizeStep, maximumSide: geometry.maximumSide),
+                  sizePresets: SizePreset.standard(nativeSide: geometry.nativeSide, step: geometry.sizeStep, maximumSide: geometry.maximumSide),
                   sizeStep: geometry.sizeStep, maximumSide: geometry.maximumSide, defaults: defaults,
                   previewsAreApproximate: loaded.decoder.previewIsApproximate, recommended: recommended,
                   precision: loaded.model.precision)

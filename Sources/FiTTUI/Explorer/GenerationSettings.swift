@@ -34,7 +34,7 @@ struct ModelInfo: Equatable, Sendable {
     var classNames: [String]
     var samplers: [SamplerKind]
     /// Size presets in pixels (by aspect ratio, at and beyond the training size).
-    var sizePresets: [(label: String, width: Int, height: Int)]
+    var sizePresets: [SizePreset]
     var sizeStep: Int
     var maximumSide: Int
     var defaults: GenerationSettings
@@ -50,7 +50,7 @@ struct ModelInfo: Equatable, Sendable {
         a.name == b.name && a.classNames == b.classNames && a.defaults == b.defaults
             && a.previewsAreApproximate == b.previewsAreApproximate && a.recommended == b.recommended
             && a.precision == b.precision
-            && a.sizePresets.map(\.label) == b.sizePresets.map(\.label)
+            && a.sizePresets == b.sizePresets
     }
 
     /// The RoPE setting a generation with `s` uses: the chosen method, or for `auto` the model's
@@ -74,21 +74,6 @@ struct ModelInfo: Equatable, Sendable {
         guard s.extrapolation == .auto else { return s.extrapolation.rawValue }
         let name = resolvedExtrapolation(s)?.rawValue ?? rope(for: s)?.name ?? "none"
         return "auto: \(name)"
-    }
-
-    /// Presets for ratios 1:1, 4:3, 3:4, 3:2, 16:9, 2:1, 1:2, 3:1 at the training area and at 1.5× its side.
-    static func presets(nativeSide: Int, step: Int, maximumSide: Int) -> [(label: String, width: Int, height: Int)] {
-        let ratios: [(Int, Int)] = [(1, 1), (4, 3), (3, 4), (3, 2), (16, 9), (2, 1), (1, 2), (3, 1)]
-        var out: [(String, Int, Int)] = []
-        for scale in [1.0, 1.5] {
-            for (a, b) in ratios {
-                let side = Double(nativeSide) * scale
-                func snap(_ v: Double) -> Int { min(max(Int((v / Double(step)).rounded()) * step, step), maximumSide) }
-                let w = snap(side * (Double(a) / Double(b)).squareRoot()), h = snap(side * (Double(b) / Double(a)).squareRoot())
-                out.append(("\(a):\(b) \(w)x\(h)", w, h))
-            }
-        }
-        return out
     }
 
     /// `width × height` snapped to the nearest size the model can make.
