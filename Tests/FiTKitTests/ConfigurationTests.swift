@@ -44,6 +44,23 @@ import Testing
         #expect(throws: FiTError.self) { try c.validate() }
     }
 
+    /// `adaln_type` and `norm_type` decode into enums that keep any other value for the error.
+    @Test func adaLNAndNormTypesDecodeEveryValueAndRefuseTheUnknown() throws {
+        let lora = try decode(#"{"hidden_size": 64, "depth": 2, "num_heads": 4, "adaln_type": "lora", "adaln_lora_dim": 8}"#)
+        #expect(lora.adalnType == .lora && lora.usesLoRAAdaLN && lora.normType == .layernorm)
+        let again = try JSONDecoder().decode(FiTConfiguration.self, from: JSONEncoder().encode(lora))
+        #expect(again.adalnType == .lora)
+        let swiglu = try decode(#"{"hidden_size": 64, "depth": 2, "num_heads": 4, "adaln_type": "swiglu"}"#)
+        #expect(swiglu.adalnType == .unsupported("swiglu"))
+        #expect(throws: FiTError.unsupportedConfiguration(key: "adaln_type", value: "swiglu",
+                                                          reason: "use 'normal' (v1) or 'lora' (v2)")) { try swiglu.validate() }
+        let rms = try decode(#"{"hidden_size": 64, "depth": 2, "num_heads": 4, "norm_type": "rmsnorm"}"#)
+        #expect(rms.normType == .unsupported("rmsnorm"))
+        #expect(throws: FiTError.unsupportedConfiguration(key: "norm_type", value: "rmsnorm",
+                                                          reason: "only 'layernorm' is implemented")) { try rms.validate() }
+        #expect(throws: FiTError.self) { try decode(#"{"adaln_type": 3}"#) }
+    }
+
     /// Every value a hostile or mistaken file may hold that the model cannot run: each one is an
     /// error naming its key, before any shape arithmetic or allocation depends on it.
     @Test(arguments: [

@@ -21,7 +21,7 @@ public enum ModelPreset: String, CaseIterable, Sendable {
             c.numHeads = large ? 24 : 16
             c.adalnLoraDim = large ? 576 : 288
             c.learnSigma = false; c.useSit = true
-            c.qNorm = "layernorm"; c.kNorm = "layernorm"; c.adalnType = "lora"
+            c.qNorm = "layernorm"; c.kNorm = "layernorm"; c.adalnType = .lora
             if self == .fitv2HRXL || self == .fitv2HRThreeB {
                 // Fine-tuned at up to 1024 tokens with VisionNTK (docs/model.md §3.4).
                 c.contextSize = 1024; c.customFreqs = "ntk-aware"; c.decouple = true

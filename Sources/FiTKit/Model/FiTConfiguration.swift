@@ -21,14 +21,14 @@ public struct FiTConfiguration: Codable, Sendable, Equatable {
     public var useSwigluLarge = false
     public var relPosEmbed: String? = "rope"
     public var absPosEmbed: String? = nil
-    public var normType = "layernorm"
+    public var normType = NormType.layernorm
     public var qNorm: String? = nil
     public var kNorm: String? = nil
     public var qkNormWeight = false
     public var qkvBias = true
     public var ffnBias = true
     public var adalnBias = true
-    public var adalnType = "normal"
+    public var adalnType = AdaLNType.normal
     public var adalnLoraDim: Int? = nil
     public var ropeTheta = 10000.0
     public var customFreqs = "normal"
@@ -133,7 +133,7 @@ extension FiTConfiguration {
     /// Rows of the label table: the classes plus the null class used for guidance.
     public var labelTableRows: Int { numClasses + (classDropoutProb > 0 ? 1 : 0) }
     /// Whether blocks use the LoRA adaLN plus the shared global adaLN (FiTv2).
-    public var usesLoRAAdaLN: Bool { adalnType == "lora" }
+    public var usesLoRAAdaLN: Bool { adalnType == .lora }
     /// Whether q and k are layer-normalised per head (FiTv2).
     public var usesQKNorm: Bool { qNorm != nil }
     /// Training-resolution side in tokens used for RoPE extrapolation (default √context_size).
@@ -181,18 +181,18 @@ extension FiTConfiguration {
         guard relPosEmbed == "rope" else { throw unsupported("rel_pos_embed", relPosEmbed ?? "null", "FiT positions come from 2-D RoPE ('rope')") }
         guard absPosEmbed == nil else { throw unsupported("abs_pos_embed", absPosEmbed!, "no released FiT uses an absolute position embedding") }
         guard !addRelPeToV else { throw unsupported("add_rel_pe_to_v", "true", "RoPE is applied to q and k only") }
-        guard normType == "layernorm" else { throw unsupported("norm_type", normType, "only 'layernorm' is implemented") }
+        if case .unsupported(let value) = normType { throw unsupported("norm_type", value, "only 'layernorm' is implemented") }
         for (key, value) in [("q_norm", qNorm), ("k_norm", kNorm)] where value != nil && value != "layernorm" {
             throw unsupported(key, value!, "only null or 'layernorm' is implemented")
         }
         guard (qNorm == nil) == (kNorm == nil) else { throw unsupported("k_norm", kNorm ?? "null", "q_norm and k_norm must both be set or both be null") }
         switch adalnType {
-        case "normal": break
-        case "lora":
+        case .normal: break
+        case .lora:
             guard let r = adalnLoraDim, r > 0, r <= hiddenSize else {
                 throw unsupported("adaln_lora_dim", "\(adalnLoraDim.map(String.init) ?? "null")", "adaln_type 'lora' needs a rank in 1…hidden_size")
             }
-        default: throw unsupported("adaln_type", adalnType, "use 'normal' (v1) or 'lora' (v2)")
+        case .unsupported(let value): throw unsupported("adaln_type", value, "use 'normal' (v1) or 'lora' (v2)")
         }
         guard RoPEInterpolation(customFreqs: customFreqs) != nil else {
             throw unsupported("custom_freqs", customFreqs, "use one of \(RoPEInterpolation.allCases.map(\.customFreqs).joined(separator: ", "))")
