@@ -72,6 +72,7 @@ test-python: venv
 ## fixtures: regenerate the golden fixtures from the PyTorch reference
 fixtures: venv
 	$(PYTHON) python/make_fixtures.py
+	$(PYTHON) python/make_sampling_fixtures.py
 	$(PYTHON) python/make_vae_fixtures.py
 
 ## bench: fit and the PyTorch reference on the same shapes and threads, fp32 and bf16
@@ -79,10 +80,10 @@ fixtures: venv
 bench: release venv
 	for p in fp32 bf16; do \
 	  .build/release/fit bench forward --preset fitv2-xl --tokens 256 --batch 2 --threads $(THREADS) --iterations 3 --precision $$p; \
-	  $(PYTHON) python/bench_forward.py --preset fitv2-xl --tokens 256 --batch 2 --threads $(THREADS) --iters 3 --warmup 1 --dtype $$p; \
+	  $(PYTHON) python/bench_forward.py --preset fitv2-xl --tokens 256 --batch 2 --threads $(THREADS) --iterations 3 --warmup 1 --precision $$p; \
 	done
 	.build/release/fit bench decode --size 256x256 --threads $(THREADS) --iterations 3
-	$(PYTHON) python/bench_vae.py --size 256x256 --threads $(THREADS) --iters 3 --warmup 1
+	$(PYTHON) python/bench_vae.py --size 256x256 --threads $(THREADS) --iterations 3 --warmup 1
 
 ## The embedded model: data set, training, export, its parity fixtures, evaluation and samples.
 dataset: venv

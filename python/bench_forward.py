@@ -2,7 +2,7 @@
 """Time one FiT forward pass in PyTorch on the CPU (fp32 or bf16, random weights).
 
 Example:
-  python python/bench_forward.py --preset fitv2-xl --tokens 256 --batch 2 --threads 2 --iters 3 --warmup 1
+  python python/bench_forward.py --preset fitv2-xl --tokens 256 --batch 2 --threads 2 --iterations 3 --warmup 1
 prints
   pytorch forward fitv2-xl tokens=256 batch=2 threads=2: 3012.4 ms/forward, 201.3 GFLOP/s
 
@@ -81,7 +81,8 @@ def main(argv=None) -> int:
     ap.add_argument("--tokens", type=int, default=256)
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
-    ap.add_argument("--iters", type=int, default=3)
+    ap.add_argument("--iterations", "--iters", dest="iters", type=int, default=3,
+                    help="timed passes (the same flag as fit bench forward; --iters is the old name)")
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--depth", type=int)
     ap.add_argument("--hidden", type=int)
@@ -90,7 +91,7 @@ def main(argv=None) -> int:
     ap.add_argument("--with-mask", action="store_true",
                     help="pass an all-ones mask like the official samplers (boolean attention mask)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32",
+    ap.add_argument("--precision", "--dtype", dest="dtype", choices=["fp32", "bf16"], default="fp32",
                     help="bf16: the model and its inputs cast to bfloat16, as a PyTorch user runs them")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the text line")
     args = ap.parse_args(argv)
@@ -134,14 +135,15 @@ def main(argv=None) -> int:
         "grid_w": w,
         "batch": B,
         "threads": args.threads,
-        "iters": args.iters,
+        "iterations": args.iters,
         "warmup": args.warmup,
         "with_mask": args.with_mask,
         "ms_per_forward": mean_s * 1e3,
-        "ms_min": min(times) * 1e3,
+        "ms_best": min(times) * 1e3,
         "ms_median": statistics.median(times) * 1e3,
         "gflop_per_forward": flops / 1e9,
-        "gflops_per_s": flops / mean_s / 1e9,
+        "gflops": flops / statistics.median(times) / 1e9,
+        "precision": args.dtype,
         "torch": torch.__version__,
         "dtype": "bfloat16" if args.dtype == "bf16" else "float32",
     }
@@ -149,7 +151,7 @@ def main(argv=None) -> int:
         print(json.dumps(result))
     else:
         print(f"pytorch forward {args.preset} {args.dtype} tokens={N} batch={B} threads={args.threads}: "
-              f"{result['ms_per_forward']:.1f} ms/forward, {result['gflops_per_s']:.1f} GFLOP/s")
+              f"{result['ms_per_forward']:.1f} ms/forward, {result['gflops']:.1f} GFLOP/s")
     return 0
 
 

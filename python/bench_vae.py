@@ -2,7 +2,7 @@
 """Time one SD-VAE decode in PyTorch on the CPU (fp32, synthetic weights, sd-vae-ft-ema shape).
 
 Example:
-  python python/bench_vae.py --size 256x256 --threads 2 --iters 2 --warmup 1
+  python python/bench_vae.py --size 256x256 --threads 2 --iterations 2 --warmup 1
 prints
   pytorch vae decode 256x256 threads=2: 3012.4 ms/decode, 206.5 GFLOP/s
 
@@ -66,7 +66,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=parse_size, default=(256, 256), help="output image WxH in pixels")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
-    ap.add_argument("--iters", type=int, default=2)
+    ap.add_argument("--iterations", "--iters", dest="iters", type=int, default=2,
+                    help="timed decodes (the same flag as fit bench decode; --iters is the old name)")
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--diffusers", action="store_true", help="time diffusers' AutoencoderKL instead")
@@ -90,7 +91,6 @@ def main(argv=None) -> int:
                 times.append(dt)
 
     flops = vae_flop_count(SD_VAE_FT_EMA, h // 8, w // 8, batch=args.batch)
-    mean_s = statistics.fmean(times)
     impl = "diffusers" if args.diffusers else "pytorch"
     size = f"{w}x{h}"
     result = {
@@ -98,21 +98,21 @@ def main(argv=None) -> int:
         "size": size,
         "batch": args.batch,
         "threads": args.threads,
-        "iters": args.iters,
+        "iterations": args.iters,
         "warmup": args.warmup,
-        "ms": mean_s * 1e3,
-        "ms_min": min(times) * 1e3,
-        "gflop": flops / 1e9,
-        "gflops": flops / mean_s / 1e9,
+        "ms_median": statistics.median(times) * 1e3,
+        "ms_best": min(times) * 1e3,
+        "gflop_per_decode": flops / 1e9,
+        "gflops": flops / statistics.median(times) / 1e9,
         "torch": torch.__version__,
-        "dtype": "float32",
+        "precision": "fp32",
     }
     if args.json:
         print(json.dumps(result))
     else:
         name = "pytorch vae decode" if not args.diffusers else "diffusers vae decode"
         batch = f" batch={args.batch}" if args.batch != 1 else ""
-        print(f"{name} {size}{batch} threads={args.threads}: {result['ms']:.1f} ms/decode, "
+        print(f"{name} {size}{batch} threads={args.threads}: {result['ms_median']:.1f} ms/decode (median), "
               f"{result['gflops']:.1f} GFLOP/s")
     return 0
 
