@@ -86,6 +86,19 @@ import FiTKit
         #expect(r.stdout.contains("BLAS:          core \(BLASRuntime.coreName)") || r.stdout.contains("BLAS:          core "))
     }
 
+    /// `fit bench generate` refuses each option outside its range (exit 64, the option named)
+    /// and reports JSON with the keys the PyTorch peers share.
+    @Test func benchGenerateValidatesAndReportsJSON() throws {
+        for (option, value) in [("--steps", "0"), ("--steps", "10001"), ("--tokens", "0"), ("--cfg", "-1"), ("--cfg", "nan")] {
+            let r = try fit("bench", "generate", option, value)
+            #expect(r.status == 64 && r.stderr.contains(option), "\(option) \(value): \(r.status) \(r.stderr)")
+        }
+        let r = try fit("bench", "generate", "--model", "embedded", "--tokens", "16", "--steps", "2", "--json", "--precision", "fp32")
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        #expect(object?["precision"] as? String == "fp32" && object?["steps"] as? Int == 2 && object?["s_per_step"] is Double)
+    }
+
     @Test func missingCheckpoint() throws {
         expectBadInput(try fit("inspect", "/nonexistent/model.safetensors"), mentions: "no such file")
     }
