@@ -67,13 +67,24 @@ import Testing
     }
 
     /// Replies to the terminal query: kitty's OK, DA1 with and without sixel, silence and garbage.
-    @Test func queryRepliesAreParsed() {
+    @Test func queryRepliesAreParsed() throws {
         let kittyAndSixel = Array("\u{1B}_Gi=31;OK\u{1B}\\\u{1B}[?62;4;22c".utf8)
         #expect(TerminalQuery.parse(kittyAndSixel) == .init(kitty: true, sixel: true))
         #expect(TerminalQuery.parse(kittyAndSixel).best == .kitty)
         #expect(TerminalQuery.parse(Array("\u{1B}[?1;2c".utf8)) == .init(kitty: false, sixel: false))
         #expect(TerminalQuery.parse(Array("\u{1B}_Gi=31;ENOTSUPPORTED\u{1B}\\\u{1B}[?64;4c".utf8)) == .init(kitty: false, sixel: true))
         #expect(TerminalQuery.parse([]) == .init())
+        // XTSMGRAPHICS: the sixel geometry when the status is 0, nothing for an error or nonsense.
+        let xterm = Array("\u{1B}[?2;0;1000;800S\u{1B}[?63;1;2;4;6c".utf8)
+        #expect(TerminalQuery.parse(xterm) == .init(kitty: false, sixel: true, sixelGeometry: .init(width: 1000, height: 800)))
+        #expect(TerminalQuery.parse(Array("\u{1B}[?2;3;0S\u{1B}[?62;4c".utf8)).sixelGeometry == nil)
+        #expect(TerminalQuery.parse(Array("\u{1B}[?2;0;99999999999999999999;5S\u{1B}[?62;4c".utf8)).sixelGeometry == nil)
+        #expect(TerminalQuery.parse(Array("\u{1B}[?2;0;-4;5S\u{1B}[?62;4c".utf8)).sixelGeometry == nil)
+        // The geometry bounds sixel's whole-factor enlargement: 32 px into 80 columns would be ×16.
+        let picture = RGBImage(width: 32, height: 16, pixels: [UInt8](repeating: 200, count: 32 * 16 * 3))
+        let big = try #require(try GraphicsProtocol.sixel.encode(picture, columns: 80))
+        let bounded = try #require(try GraphicsProtocol.sixel.encode(picture, columns: 80, sixelLimit: .init(width: 100, height: 100)))
+        #expect(big.contains("\"1;1;512;256") && bounded.contains("\"1;1;96;48"), "\(big.prefix(40)) / \(bounded.prefix(40))")
         #expect(TerminalQuery.parse([0xFF, 0x1B, 0x5B, 0x3F, 0x00, 0x63, 0x1B]).best == .none)
     }
 

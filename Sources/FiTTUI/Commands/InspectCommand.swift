@@ -30,7 +30,8 @@ struct InspectCommand: ParsableCommand {
         var lines = ["environment:   \(guess == .none ? "names no image protocol" : "names \(guess.rawValue)")"
                      + (StdoutTerminal.insideMultiplexer ? " (inside tmux/screen: half blocks unless asked)" : "")]
         if let answer = TerminalQuery.ask() {
-            lines.append("terminal:      kitty graphics \(answer.kitty ? "yes" : "no"), sixel \(answer.sixel ? "yes" : "no")")
+            lines.append("terminal:      kitty graphics \(answer.kitty ? "yes" : "no"), sixel \(answer.sixel ? "yes" : "no")"
+                         + (answer.sixelGeometry.map { ", sixel geometry \($0.width)×\($0.height) px (XTSMGRAPHICS)" } ?? ""))
         } else {
             lines.append("terminal:      not asked (stdin or stdout is not a terminal)")
         }

@@ -29,10 +29,13 @@ struct StdoutTerminal {
     /// The picture of `image` for stdout: through `graphics` (resolved), else half blocks in `mode`.
     func picture(_ image: RGBImage, columns: Int, mode: ColorMode, graphics choice: GraphicsChoice) throws -> String {
         var chosen = choice.protocol ?? graphics
+        var answer: TerminalQuery.Answer?
         if choice == .auto, chosen == .none, columns > 0, self.columns != nil, !Self.insideMultiplexer {
-            chosen = TerminalQuery.ask()?.best ?? .none // the environment named nothing: ask the terminal
+            answer = TerminalQuery.ask() // the environment named nothing: ask the terminal
+            chosen = answer?.best ?? .none
         }
-        return try chosen.encode(image, columns: columns) ?? AnsiWriter.picture(image, columns: columns, mode: mode)
+        return try chosen.encode(image, columns: columns, sixelLimit: answer?.sixelGeometry)
+            ?? AnsiWriter.picture(image, columns: columns, mode: mode)
     }
 }
 

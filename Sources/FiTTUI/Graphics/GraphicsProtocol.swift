@@ -23,8 +23,9 @@ enum GraphicsProtocol: String, CaseIterable, Sendable {
     }
 
     /// The escape sequences that draw `image` at the cursor, `columns` cells wide (the terminal
-    /// scales it, keeping the aspect ratio). `nil` for ``none``.
-    func encode(_ image: RGBImage, columns: Int) throws -> String? {
+    /// scales it, keeping the aspect ratio). Sixel enlarges by whole factors itself, within
+    /// `sixelLimit` (the terminal's XTSMGRAPHICS geometry) when known. `nil` for ``none``.
+    func encode(_ image: RGBImage, columns: Int, sixelLimit: TerminalQuery.PixelSize? = nil) throws -> String? {
         switch self {
         case .none:
             return nil
@@ -48,7 +49,11 @@ enum GraphicsProtocol: String, CaseIterable, Sendable {
             return "\u{1B}]1337;File=inline=1;size=\(png.count);width=\(columns);preserveAspectRatio=1:\(png.base64EncodedString())\u{07}\n"
         case .sixel:
             // Sixel draws terminal pixels: enlarge by whole factors to about 8 pixels per column.
-            let factor = max(1, min(16, columns * 8 / max(image.width, 1)))
+            var factor = min(16, columns * 8 / max(image.width, 1))
+            if let sixelLimit {
+                factor = min(factor, sixelLimit.width / max(image.width, 1), sixelLimit.height / max(image.height, 1))
+            }
+            factor = max(1, factor)
             return SixelEncoder.encode(image.upscaled(by: factor)) + "\n"
         }
     }

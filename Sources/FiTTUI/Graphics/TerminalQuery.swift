@@ -4,17 +4,27 @@ import Glibc
 #endif
 
 /// Asks the terminal which image protocols it speaks, before curses takes the screen: the kitty
-/// graphics query and DA1 (whose attribute 4 means sixel), answered within a short timeout.
+/// graphics query, XTSMGRAPHICS (the largest sixel image) and DA1 (whose attribute 4 means
+/// sixel), answered within a short timeout.
 /// A terminal that does not answer, answers slowly or answers garbage gets half blocks.
 enum TerminalQuery {
-    /// The query: a 1×1 kitty image with `a=q` (query only, nothing stored or drawn), then DA1,
-    /// which every terminal answers, so the reply's end is known.
-    static let query = "\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\\u{1B}[c"
+    /// A size in terminal pixels.
+    struct PixelSize: Equatable, Sendable {
+        var width: Int
+        var height: Int
+    }
+
+    /// The query: a 1×1 kitty image with `a=q` (query only, nothing stored or drawn), an
+    /// XTSMGRAPHICS read of the current sixel geometry (`CSI ? 2 ; 1 ; 0 S`: item 2 = sixel
+    /// geometry, action 1 = read), then DA1, which every terminal answers, so the reply's end is known.
+    static let query = "\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\\u{1B}[?2;1;0S\u{1B}[c"
 
     /// What the replies say.
     struct Answer: Equatable {
         var kitty = false
         var sixel = false
+        /// The largest sixel image the terminal draws, in pixels (XTSMGRAPHICS), if it said.
+        var sixelGeometry: PixelSize?
 
         /// The protocol to use: kitty when it answered OK, else sixel when DA1 lists it, else half blocks.
         var best: GraphicsProtocol { kitty ? .kitty : sixel ? .sixel : .none }
@@ -28,6 +38,13 @@ enum TerminalQuery {
         if let start = text.range(of: "\u{1B}[?"), let end = text[start.upperBound...].firstIndex(of: "c") {
             let attributes = text[start.upperBound..<end].split(separator: ";")
             answer.sixel = attributes.contains("4")
+        }
+        // XTSMGRAPHICS reply: CSI ? 2 ; status ; width ; height S (status 0: success).
+        if let start = text.range(of: "\u{1B}[?2;0;"), let end = text[start.upperBound...].firstIndex(of: "S") {
+            let numbers = text[start.upperBound..<end].split(separator: ";").compactMap { Int($0) }
+            if numbers.count == 2, (1...65_535).contains(numbers[0]), (1...65_535).contains(numbers[1]) {
+                answer.sixelGeometry = PixelSize(width: numbers[0], height: numbers[1])
+            }
         }
         return answer
     }
