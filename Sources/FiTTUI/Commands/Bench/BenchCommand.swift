@@ -28,6 +28,24 @@ enum BenchTiming {
     }
 }
 
+/// How many times a benchmark runs its work, and how it reports.
+struct BenchRepetitions: ParsableArguments {
+    @Option(help: "Timed runs.")
+    var iterations = 3
+
+    @Option(help: "Untimed warm-up runs.")
+    var warmup = 1
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard (1...1000).contains(iterations), (0...1000).contains(warmup) else {
+            throw ValidationError("--iterations must be in 1…1000 and --warmup in 0…1000")
+        }
+    }
+}
+
 /// What a benchmark reports: one JSON object (`--json`, sorted keys, the same keys as the
 /// PyTorch peers in python/ where they measure the same thing), or its text lines.
 struct BenchReport {

@@ -16,19 +16,11 @@ struct DecodeBench: ParsableCommand {
     @Option(help: "Decode in tiles of at most N×N latent pixels.")
     var tile: Int?
 
-    @Option(help: "Timed decodes.")
-    var iterations = 2
-
-    @Option(help: "Untimed warm-up decodes.")
-    var warmup = 1
-
-    @Flag(help: "Print one JSON object instead of text.")
-    var json = false
+    @OptionGroup var repetitions: BenchRepetitions
 
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        guard iterations >= 1, warmup >= 0 else { throw ValidationError("--iterations must be at least 1, --warmup at least 0") }
         if let tile, tile < 1 { throw ValidationError("--tile must be at least 1, got \(tile)") }
     }
 
@@ -46,7 +38,7 @@ struct DecodeBench: ParsableCommand {
             let (w, h) = (parts[0] / f, parts[1] / f)
             let z = Tensor(zeros: [1, configuration.latentChannels, h, w])
             for i in 0..<z.count { z.data[i] = Float(i % 13) / 6 - 1 }
-            let (median, best) = try BenchTiming.milliseconds(warmup: warmup, iterations: iterations) {
+            let (median, best) = try BenchTiming.milliseconds(warmup: repetitions.warmup, iterations: repetitions.iterations) {
                 _ = try decoder.decode(z, tile: tile, overlap: min(8, (tile ?? 32) / 4))
             }
             // Direct-convolution FLOPs (the usual count, and PyTorch's work), and the GEMM work
@@ -58,7 +50,7 @@ struct DecodeBench: ParsableCommand {
             let achieved = flops / (median / 1000) / 1e9
             try BenchReport(fields: [
                 "size": size, "threads": Parallel.threads, "blas_core": BLASRuntime.coreName, "precision": "fp32",
-                "iterations": iterations, "ms_median": median,
+                "iterations": repetitions.iterations, "ms_median": median,
                 "ms_best": best, "gflop_per_decode": flops / 1e9, "gflops": achieved, "sgemm_gflops": gemm.gflops,
                 "sgemm_shape": [gemm.m, gemm.n, gemm.k], "share_of_sgemm": achieved / gemm.gflops,
                 "floor_ms": flops / gemm.gflops / 1e6, "winograd_gflop_per_decode": winogradFlops / 1e9,
@@ -67,12 +59,12 @@ struct DecodeBench: ParsableCommand {
                 "fit bench decode: \(vae ?? "sd-vae-ft-ema shapes, synthetic weights"), \(size)\(tile.map { ", tiles of \($0)" } ?? ""), "
                     + "threads \(Parallel.threads), BLAS \(BLASRuntime.coreName)",
                 String(format: "sgemm %d×%d×%d:  %.1f GFLOP/s (best of the same run)", gemm.m, gemm.n, gemm.k, gemm.gflops),
-                String(format: "decode:           %.1f ms median, %.1f ms best of %d", median, best, iterations),
+                String(format: "decode:           %.1f ms median, %.1f ms best of %d", median, best, repetitions.iterations),
                 String(format: "direct FLOPs:     %.1f GFLOP per decode = %.1f GFLOP/s effective; floor at the sgemm rate %.0f ms",
                        flops / 1e9, achieved, flops / gemm.gflops / 1e6),
                 String(format: "Winograd GEMMs:   %.1f GFLOP per decode; floor at the sgemm rate %.0f ms (time spent: %.0f %% in that floor)",
                        winogradFlops / 1e9, winogradFlops / gemm.gflops / 1e6, 100 * winogradFlops / gemm.gflops / 1e6 / median),
-            ]).print(json: json)
+            ]).print(json: repetitions.json)
         }
     }
 }

@@ -19,21 +19,14 @@ struct ForwardBench: ParsableCommand {
     @Option(help: "Samples per forward (2 = one guided step).")
     var batch = 2
 
-    @Option(help: "Timed forward passes.")
-    var iterations = 3
-
-    @Option(help: "Untimed warm-up passes.")
-    var warmup = 1
-
-    @Flag(help: "Print one JSON object instead of text.")
-    var json = false
+    @OptionGroup var repetitions: BenchRepetitions
 
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var precisionOptions: PrecisionOptions
 
     func validate() throws {
-        guard tokens >= 1, batch >= 1, iterations >= 1, warmup >= 0 else {
-            throw ValidationError("--tokens, --batch and --iterations must be at least 1, --warmup at least 0")
+        guard (1...65_536).contains(tokens), (1...64).contains(batch) else {
+            throw ValidationError("--tokens must be in 1…65536 and --batch in 1…64")
         }
     }
 
@@ -50,7 +43,7 @@ struct ForwardBench: ParsableCommand {
             for i in 0..<x.count { x.data[i] = Float(i % 17) / 8 - 1 }
             let t = (0..<batch).map { Float($0 + 1) / Float(batch + 1) }
             let y = (0..<batch).map { $0 % configuration.numClasses }
-            let (median, best) = try BenchTiming.milliseconds(warmup: warmup, iterations: iterations) {
+            let (median, best) = try BenchTiming.milliseconds(warmup: repetitions.warmup, iterations: repetitions.iterations) {
                 _ = try model.forward(x, t: t, y: y)
             }
             let flops = 2 * Double(configuration.forwardMACs(batch: batch, tokens: tokens))
@@ -60,7 +53,7 @@ struct ForwardBench: ParsableCommand {
             try BenchReport(fields: [
                 "model": config ?? preset.rawValue, "tokens": tokens, "grid": [rows, columns], "batch": batch,
                 "threads": Parallel.threads, "blas_core": BLASRuntime.coreName, "precision": precision.rawValue,
-                "gemm_library": library, "iterations": iterations, "ms_median": median, "ms_best": best,
+                "gemm_library": library, "iterations": repetitions.iterations, "ms_median": median, "ms_best": best,
                 "gflop_per_forward": flops / 1e9, "gflops": achieved, "sgemm_gflops": gemm.gflops,
                 "sgemm_shape": [gemm.m, gemm.n, gemm.k], "share_of_sgemm": achieved / gemm.gflops,
             ], lines: [
@@ -68,9 +61,9 @@ struct ForwardBench: ParsableCommand {
                     + "threads \(Parallel.threads), precision \(precision.rawValue), GEMM: \(library)",
                 String(format: "GEMM %d×%d×%d:   %.1f GFLOP/s (best of the same run)", gemm.m, gemm.n, gemm.k, gemm.gflops),
                 String(format: "forward:          %.1f ms median, %.1f ms best of %d; %.1f GFLOP per forward",
-                       median, best, iterations, flops / 1e9),
+                       median, best, repetitions.iterations, flops / 1e9),
                 String(format: "achieved:         %.1f GFLOP/s = %.1f %% of the GEMM rate", achieved, 100 * achieved / gemm.gflops),
-            ]).print(json: json)
+            ]).print(json: repetitions.json)
         }
     }
 }
