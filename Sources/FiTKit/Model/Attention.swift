@@ -37,13 +37,19 @@ struct Attention: Sendable {
         let scale = 1 / Float(dh).squareRoot()
         if case .bfloat16 = qkv.weight {
             attendInBFloat16(pass, scale: scale)
-            pass.applyMask(pass.attention, width: d)
-            return
+        } else {
+            attendInFloat32(pass, scale: scale)
         }
+        pass.applyMask(pass.attention, width: d)
+    }
+
+    /// The per-head products on OpenBLAS, in float32.
+    private func attendInFloat32(_ pass: ForwardPass, scale: Float) {
+        let d = pass.hidden, dh = d / heads, n = pass.tokens, stride = 3 * d
         let scores = pass.scores.data
         for b in 0..<pass.batch {
-            let base = qkvData + b * n * stride
-            let mask = pass.mask.map { Array($0[(b * n)..<((b + 1) * n)]) }
+            let base = pass.qkv.data + b * n * stride
+            let mask = pass.mask(ofSample: b)
             for h in 0..<heads {
                 let q = base + h * dh, k = base + d + h * dh, v = base + 2 * d + h * dh
                 BLAS.gemmTransposedB(m: n, n: n, k: dh, alpha: scale, a: q, lda: stride, b: k, ldb: stride,
@@ -51,9 +57,7 @@ struct Attention: Sendable {
                 Parallel.forEachChunk(count: n, minimumChunk: 16) { range in
                     for i in range {
                         let row = scores + i * n
-                        if let mask {
-                            for j in 0..<n where mask[j] != mask[i] { row[j] = -.infinity }
-                        }
+                        Self.maskScores(row, token: i, mask: mask)
                         Kernels.softmax(row, count: n)
                     }
                 }
@@ -61,7 +65,6 @@ struct Attention: Sendable {
                           c: pass.attention.data + b * n * d + h * dh, ldc: d)
             }
         }
-        pass.applyMask(pass.attention, width: d)
     }
 
     /// The products in bf16, a group of heads per call (``BFloat16AttentionProducts``);
@@ -78,15 +81,13 @@ struct Attention: Sendable {
         let probabilities = BFloat16Buffer(count: group * n * n)
         for b in 0..<pass.batch {
             let base = qkv16.pointer + b * n * rowStride
-            let mask = pass.mask.map { Array($0[(b * n)..<((b + 1) * n)]) }
+            let mask = pass.mask(ofSample: b)
             for h in stride(from: 0, to: heads, by: group) {
                 products.scores.run(source: base + h * dh, weights: base + d + h * dh, bias: nil, destination: scores.pointer)
                 Parallel.forEachChunk(count: group * n, minimumChunk: 16) { range in
                     for r in range {
-                        let i = r % n, row = scores.pointer + r * n
-                        if let mask {
-                            for j in 0..<n where mask[j] != mask[i] { row[j] = -.infinity }
-                        }
+                        let row = scores.pointer + r * n
+                        Self.maskScores(row, token: r % n, mask: mask)
                         BFloat16.softmax(row, count: n, scale: scale, into: probabilities.pointer + r * n)
                     }
                 }
@@ -94,6 +95,14 @@ struct Attention: Sendable {
                                     destination: pass.attention.data + b * n * d + h * dh)
             }
         }
+    }
+
+    /// Sets to −∞ the scores in token `i`'s row that pair a real token with padding (`mask`:
+    /// one sample's 1/0 per token, `nil` when every token is real).
+    @inline(__always)
+    static func maskScores(_ row: UnsafeMutablePointer<Float>, token i: Int, mask: [Float]?) {
+        guard let mask else { return }
+        for j in 0..<mask.count where mask[j] != mask[i] { row[j] = -.infinity }
     }
 
     /// Interleaved-pair rotation: `(x₂ⱼ, x₂ⱼ₊₁) → (x₂ⱼ·cos − x₂ⱼ₊₁·sin, x₂ⱼ₊₁·cos + x₂ⱼ·sin)`.

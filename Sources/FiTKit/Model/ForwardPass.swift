@@ -69,6 +69,11 @@ final class ForwardPass {
         }
     }
 
+    /// Sample `b`'s part of ``mask`` (one value per token), or `nil` when every token is real.
+    func mask(ofSample b: Int) -> [Float]? {
+        mask.map { Array($0[(b * tokens)..<((b + 1) * tokens)]) }
+    }
+
     /// Zeroes the rows of `x` (row width `width`) that are padding.
     func applyMask(_ x: Tensor, width: Int) {
         guard let mask else { return }

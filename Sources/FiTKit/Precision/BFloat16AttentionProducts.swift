@@ -11,8 +11,6 @@ final class BFloat16AttentionProducts: @unchecked Sendable {
         let scores: MatmulPrimitive
         /// (heads, tokens, headDim) float32 at row stride D from bf16 probabilities and v.
         let output: MatmulPrimitive
-        /// Heads per call.
-        let heads: Int
     }
 
     private struct Shape: Hashable { let tokens: Int, hidden: Int, headDim: Int, heads: Int }
@@ -48,7 +46,7 @@ final class BFloat16AttentionProducts: @unchecked Sendable {
         fit_dnnl_batched(&o, g64, n64, dh64, dh64, d64, 1, dnnl_f32)
         do {
             let pair = Pair(scores: try MatmulPrimitive(source: q, weights: kT, bias: nil, destination: s),
-                            output: try MatmulPrimitive(source: p, weights: v, bias: nil, destination: o), heads: g)
+                            output: try MatmulPrimitive(source: p, weights: v, bias: nil, destination: o))
             pairs[shape] = pair
             return pair
         } catch {

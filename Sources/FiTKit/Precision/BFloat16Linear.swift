@@ -28,11 +28,7 @@ final class BFloat16Linear: @unchecked Sendable {
         try OneDNN.check(fit_dnnl_matrix(&source, 256, Int64(k), Int64(k), dnnl_bf16), "weights layout")
         try OneDNN.check(fit_dnnl_any(&any, Int64(k), Int64(n), dnnl_bf16), "weights layout")
         try OneDNN.check(fit_dnnl_matrix(&destination, 256, Int64(n), Int64(n), dnnl_f32), "weights layout")
-        guard let engine = OneDNN.engine else { throw FiTError.oneDNN("no CPU engine") }
-        var desc = dnnl_matmul_desc_t()
-        try OneDNN.check(dnnl_matmul_desc_init(&desc, &source, &any, nil, &destination), "matmul_desc_init")
-        var pd: dnnl_primitive_desc_t?
-        try OneDNN.check(dnnl_primitive_desc_create(&pd, &desc, nil, engine, nil), "matmul primitive_desc_create")
+        let pd = try MatmulPrimitive.descriptor(source: source, weights: any, bias: nil, destination: destination)
         defer { dnnl_primitive_desc_destroy(pd) }
         guard let chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0) else {
             throw FiTError.oneDNN("the matmul did not report its weights layout")
@@ -45,9 +41,6 @@ final class BFloat16Linear: @unchecked Sendable {
     }
 
     deinit { packed.deallocate() }
-
-    /// Bytes the packed weight occupies.
-    var packedBytes: Int { withUnsafePointer(to: packedDesc) { dnnl_memory_desc_get_size($0) } }
 
     /// `y[r] = x[r] · Wᵀ + b` for `rows` rows of `x` (stride `inFeatures`), rows of `y` `ldy` apart.
     func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {

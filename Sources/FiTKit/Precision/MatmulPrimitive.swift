@@ -12,8 +12,19 @@ final class MatmulPrimitive: @unchecked Sendable {
 
     init(source: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, bias: dnnl_memory_desc_t?,
          destination: dnnl_memory_desc_t) throws {
-        guard let engine = OneDNN.engine else { throw FiTError.oneDNN("no CPU engine") }
         (self.source, self.weights, self.bias, self.destination) = (source, weights, bias, destination)
+        let pd = try Self.descriptor(source: source, weights: weights, bias: bias, destination: destination)
+        defer { dnnl_primitive_desc_destroy(pd) }
+        var p: dnnl_primitive_t?
+        try OneDNN.check(dnnl_primitive_create(&p, pd), "matmul primitive_create")
+        primitive = p!
+    }
+
+    /// The primitive descriptor of a matmul on these operands (the caller destroys it): what a
+    /// primitive is made from, and where oneDNN says which layout it wants for `format_tag_any`.
+    static func descriptor(source: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, bias: dnnl_memory_desc_t?,
+                           destination: dnnl_memory_desc_t) throws -> dnnl_primitive_desc_t {
+        guard let engine = OneDNN.engine else { throw FiTError.oneDNN("no CPU engine") }
         var desc = dnnl_matmul_desc_t()
         var (s, w, d) = (source, weights, destination)
         if var b = bias {
@@ -23,10 +34,7 @@ final class MatmulPrimitive: @unchecked Sendable {
         }
         var pd: dnnl_primitive_desc_t?
         try OneDNN.check(dnnl_primitive_desc_create(&pd, &desc, nil, engine, nil), "matmul primitive_desc_create")
-        defer { dnnl_primitive_desc_destroy(pd) }
-        var p: dnnl_primitive_t?
-        try OneDNN.check(dnnl_primitive_create(&p, pd), "matmul primitive_create")
-        primitive = p!
+        return pd!
     }
 
     deinit { dnnl_primitive_destroy(primitive) }

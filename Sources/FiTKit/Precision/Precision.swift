@@ -13,6 +13,14 @@ public enum Precision: String, CaseIterable, Sendable, Codable {
         case auto, fp32, bf16
     }
 
+    /// The request for exactly this precision (how a recorded precision is asked for again).
+    public var request: Request {
+        switch self {
+        case .fp32: return .fp32
+        case .bf16: return .bf16
+        }
+    }
+
     /// The precision `request` means on this CPU. `auto` picks bf16 where oneDNN dispatches
     /// to a native bf16 ISA (AVX-512 BF16 or AMX) and fp32 elsewhere; an explicit bf16 on a CPU
     /// without it is an error that says why. `nativeBFloat16` is what this CPU has (a parameter

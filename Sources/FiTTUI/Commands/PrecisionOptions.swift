@@ -11,7 +11,7 @@ struct PrecisionOptions: ParsableArguments {
         if let precision { return try Precision.resolve(precision) }
         if let recorded {
             do {
-                return try Precision.resolve(recorded == .bf16 ? .bf16 : .fp32)
+                return try Precision.resolve(recorded.request)
             } catch {
                 throw FiTError.unsupportedPrecision("the image was made in \(recorded.rawValue), which this CPU cannot run (\(error)); "
                                                     + "pass --precision fp32 to remake it in fp32 (the pixels will differ slightly)")

@@ -8,7 +8,7 @@ import Glibc
 ///
 /// - OpenBLAS: Debian's OpenBLAS falls back to generic kernels on CPUs newer than it; with
 ///   `OPENBLAS_CORETYPE` unset, fit names the right core (``BLASRuntime/recommendedCore(reportedCore:cpuFlags:)``).
-/// - OpenMP (oneDNN's threads): with `OMP_WAIT_POLICY` unset, fit asks for `PASSIVE`, so
+/// - OpenMP (oneDNN's threads): with `OMP_WAIT_POLICY` unset on a CPU with native bf16, fit asks for `PASSIVE`, so
 ///   libgomp's threads sleep between oneDNN calls instead of spinning on the cores FiTKit's own
 ///   loops need next (``OneDNN/recommendedWaitPolicy``; docs/cpu.md §4).
 ///
@@ -24,7 +24,8 @@ enum FastKernels {
             setenv(BLASRuntime.selectedMarker, "1", 1)
             changed += [BLASRuntime.coreTypeVariable, BLASRuntime.selectedMarker]
         }
-        if getenv(OneDNN.waitPolicyVariable) == nil {
+        // Only where bf16 can run: elsewhere oneDNN stays idle and the re-execution (10–30 ms) buys nothing.
+        if getenv(OneDNN.waitPolicyVariable) == nil, OneDNN.hasNativeBFloat16 {
             setenv(OneDNN.waitPolicyVariable, OneDNN.recommendedWaitPolicy, 1)
             changed.append(OneDNN.waitPolicyVariable)
         }
