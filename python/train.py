@@ -29,6 +29,9 @@ Usage:
   .venv/bin/python python/train.py --recipe python/recipes/embedded.json --resume # continue
   .venv/bin/python python/train.py --init Sources/FiTTUI/Resources/fit-emoji.safetensors
                                    # new run that starts from the shipped (committed) weights
+  .venv/bin/python python/train.py --recipe python/recipes/embedded-deep.json \
+      --init Sources/FiTTUI/Resources/fit-emoji.safetensors
+                                   # a deeper model grown from the shipped one (identity blocks)
 """
 
 from __future__ import annotations
@@ -369,12 +372,36 @@ def save_weights(model: FiT, path: Path, step: int, weights: str, recipe: dict,
     _atomic(path, lambda p: save_file(sd, str(p), metadata=meta))
 
 
-def load_weights(model: FiT, path: Path) -> None:
-    """The FiT tensors of ``path`` (a VAE carried under ``vae.`` is skipped), strictly."""
+def load_weights(model: FiT, path: Path, grow: bool = False) -> None:
+    """The FiT tensors of ``path`` (a VAE carried under ``vae.`` is skipped), strictly.
+
+    With ``grow``, a file with fewer blocks than ``model`` also loads (depth growing): its blocks
+    keep their order, spread evenly among the new ones (old block i goes to position
+    floor(i * depth / old_depth)), and every new block starts as the identity — its attention
+    output projection and MLP output layer are zero, so the grown model computes exactly what the
+    file's model did and training continues from there."""
     from safetensors.torch import load_file
-    sd = load_file(str(path))
-    model.load_state_dict({k: v.to(next(model.parameters()).dtype) for k, v in sd.items()
-                           if not k.startswith("vae.")}, strict=True)
+    sd = {k: v for k, v in load_file(str(path)).items() if not k.startswith("vae.")}
+    old_depth = 1 + max(int(k.split(".")[1]) for k in sd if k.startswith("blocks."))
+    depth = len(model.blocks)
+    if grow and old_depth < depth:
+        place = [i * depth // old_depth for i in range(old_depth)]
+        moved = {}
+        for k, v in sd.items():
+            if k.startswith("blocks."):
+                _, i, rest = k.split(".", 2)
+                k = f"blocks.{place[int(i)]}.{rest}"
+            moved[k] = v
+        sd = moved
+        fresh = model.state_dict()
+        for i in sorted(set(range(depth)) - set(place)):
+            for k in (f"blocks.{i}.attn.proj.weight", f"blocks.{i}.attn.proj.bias",
+                      f"blocks.{i}.mlp.fc2.weight", f"blocks.{i}.mlp.fc2.bias"):
+                if k in fresh:
+                    fresh[k] = torch.zeros_like(fresh[k])
+            sd.update({k: v for k, v in fresh.items() if k.startswith(f"blocks.{i}.")})
+    model.load_state_dict({k: v.to(next(model.parameters()).dtype) for k, v in sd.items()},
+                          strict=True)
 
 
 def file_sha256(path: Path) -> str:
@@ -510,7 +537,7 @@ def train(recipe: dict, run_dir: Path, resume: bool = False, fresh: bool = False
     initialize_weights(model)
     model.to(device).train()
     if init is not None and not resuming:
-        load_weights(model, init)
+        load_weights(model, init, grow=True)
         log(f"initialised from {init}")
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():

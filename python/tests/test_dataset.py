@@ -375,3 +375,40 @@ def test_init_weights_skip_a_carried_vae(tmp_path):
     save_file(sd, str(tmp_path / "m.safetensors"))
     T.load_weights(b, tmp_path / "m.safetensors")
     assert all(torch.equal(a.state_dict()[k], v) for k, v in b.state_dict().items())
+
+
+def test_init_grows_depth_with_identity_blocks(tmp_path):
+    """--init from a shallower file: old blocks spread evenly, new blocks are the identity, so the
+    grown model's output equals the file's model's; a wider file or an equal depth without grow
+    still fails loudly."""
+    recipe = _tiny_recipe(1)["model"]
+    torch.manual_seed(3)
+    small = FiT(**dict(recipe, depth=2))
+    T.initialize_weights(small)
+    with torch.no_grad():                      # make every block do something
+        for p in small.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    path = tmp_path / "small.safetensors"
+    T.save_weights(small, path, 0, "ema", {"name": "t", "ema": {"decay": 0.9}})
+    big = FiT(**dict(recipe, depth=5))
+    T.initialize_weights(big)
+    T.load_weights(big, path, grow=True)
+    # old block i sits at floor(i * 5 / 2): 0 and 2
+    for old, new in ((0, 0), (1, 2)):
+        assert torch.equal(small.blocks[old].attn.qkv.weight, big.blocks[new].attn.qkv.weight)
+    for new in (1, 3, 4):
+        assert not big.blocks[new].attn.proj.weight.any() and not big.blocks[new].mlp.fc2.weight.any()
+    n = 16
+    x = torch.randn(2, n, recipe["in_channels"])
+    t, y = torch.tensor([0.3, 0.8]), torch.tensor([1, 4])
+    ii, jj = torch.meshgrid(torch.arange(4), torch.arange(4), indexing="ij")
+    grid = torch.stack([ii.flatten(), jj.flatten()]).float()[None].repeat(2, 1, 1)
+    mask, size = torch.ones(2, n), torch.tensor([[4, 4]] * 2)
+    with torch.no_grad():
+        a, b = small(x, t, y, grid, mask, size), big(x, t, y, grid, mask, size)
+    assert a.abs().max() > 0 and torch.allclose(a, b, atol=1e-6)
+    with pytest.raises(RuntimeError):
+        T.load_weights(big, path)              # without grow, the depth must match
+    wide = FiT(**dict(recipe, depth=5, hidden_size=64))
+    with pytest.raises(RuntimeError):
+        T.load_weights(wide, path, grow=True)  # growing width is not supported
