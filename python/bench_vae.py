@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Time one SD-VAE decode in PyTorch on the CPU (fp32, synthetic weights, sd-vae-ft-ema shape).
+"""Time one SD-VAE decode in PyTorch on the CPU (synthetic weights, sd-vae-ft-ema shape), in fp32
+or, with --precision bf16, with the decoder and the latents in bf16 as a PyTorch user casts them.
 
 Example:
   python python/bench_vae.py --size 256x256 --threads 2 --iterations 2 --warmup 1
@@ -41,14 +42,14 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def build_decoder(use_diffusers: bool):
-    """A callable z_scaled -> image with the synthetic sd-vae-ft-ema weights, fp32."""
+def build_decoder(use_diffusers: bool, dtype: torch.dtype = torch.float32):
+    """A callable z_scaled -> image with the synthetic sd-vae-ft-ema weights in ``dtype``."""
     cfg = SD_VAE_FT_EMA
     sd = synthetic_torch_state_dict(decoder_state_dict_keys(cfg))
     if not use_diffusers:
         model = VAEDecoder(cfg).eval()
         model.load_diffusers_state_dict(sd)
-        return model.decode
+        return model.to(dtype).decode
     from diffusers import AutoencoderKL
     n = len(cfg.block_out_channels)
     with torch.device("meta"):          # the encoder is never run, so it may stay on meta
@@ -58,7 +59,7 @@ def build_decoder(use_diffusers: bool):
             block_out_channels=list(cfg.block_out_channels), layers_per_block=cfg.layers_per_block,
             latent_channels=cfg.latent_channels, norm_num_groups=cfg.norm_num_groups)
     vae.load_state_dict(sd, strict=False, assign=True)
-    vae.eval()
+    vae.to(dtype).eval()
     return lambda z: vae.decode(z / cfg.scaling_factor).sample
 
 
@@ -71,15 +72,18 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--diffusers", action="store_true", help="time diffusers' AutoencoderKL instead")
+    ap.add_argument("--precision", "--dtype", dest="dtype", choices=["fp32", "bf16"], default="fp32",
+                    help="fp32, or bf16: the decoder and the latents cast to bfloat16 (the same flag as fit bench decode)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the text line")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
     w, h = args.size
-    decode = build_decoder(args.diffusers)
+    dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float32
+    decode = build_decoder(args.diffusers, dtype)
     g = torch.Generator().manual_seed(args.seed)
-    z = torch.randn(args.batch, SD_VAE_FT_EMA.latent_channels, h // 8, w // 8, generator=g)
+    z = torch.randn(args.batch, SD_VAE_FT_EMA.latent_channels, h // 8, w // 8, generator=g).to(dtype)
 
     times = []
     with torch.inference_mode():
@@ -105,14 +109,14 @@ def main(argv=None) -> int:
         "gflop_per_decode": flops / 1e9,
         "gflops": flops / statistics.median(times) / 1e9,
         "torch": torch.__version__,
-        "precision": "fp32",
+        "precision": args.dtype,
     }
     if args.json:
         print(json.dumps(result))
     else:
         name = "pytorch vae decode" if not args.diffusers else "diffusers vae decode"
         batch = f" batch={args.batch}" if args.batch != 1 else ""
-        print(f"{name} {size}{batch} threads={args.threads}: {result['ms_median']:.1f} ms/decode (median), "
+        print(f"{name} {args.dtype} {size}{batch} threads={args.threads}: {result['ms_median']:.1f} ms/decode (median), "
               f"{result['gflops']:.1f} GFLOP/s")
     return 0
 

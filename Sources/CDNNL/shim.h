@@ -43,4 +43,29 @@ static inline dnnl_status_t fit_dnnl_any(dnnl_memory_desc_t *md, int64_t rows, i
     dnnl_dims_t dims = {rows, columns};
     return dnnl_memory_desc_init_by_tag(md, 2, dims, type, dnnl_format_tag_any);
 }
+
+/// One image of `channels` x `height` x `width` in layout `tag` (dnnl_nhwc for the data,
+/// dnnl_format_tag_any to let a primitive choose).
+static inline dnnl_status_t fit_dnnl_image(dnnl_memory_desc_t *md, int64_t channels, int64_t height, int64_t width,
+                                           dnnl_data_type_t type, dnnl_format_tag_t tag) {
+    dnnl_dims_t dims = {1, channels, height, width};
+    return dnnl_memory_desc_init_by_tag(md, 4, dims, type, tag);
+}
+
+/// A convolution weight (out, in, k, k) in layout `tag` (dnnl_oihw is PyTorch's).
+static inline dnnl_status_t fit_dnnl_filter(dnnl_memory_desc_t *md, int64_t out, int64_t in, int64_t kernel,
+                                            dnnl_data_type_t type, dnnl_format_tag_t tag) {
+    dnnl_dims_t dims = {out, in, kernel, kernel};
+    return dnnl_memory_desc_init_by_tag(md, 4, dims, type, tag);
+}
+
+/// A stride-1 convolution with `padding` zeros on every side, for inference, no bias.
+static inline dnnl_status_t fit_dnnl_convolution(dnnl_convolution_desc_t *desc, const dnnl_memory_desc_t *src,
+                                                 const dnnl_memory_desc_t *weights, const dnnl_memory_desc_t *dst,
+                                                 int64_t padding) {
+    dnnl_dims_t strides = {1, 1};
+    dnnl_dims_t pad = {padding, padding};
+    return dnnl_convolution_forward_desc_init(desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                              src, weights, NULL, dst, strides, pad, pad);
+}
 #endif

@@ -108,21 +108,22 @@ import Testing
     }
 
     /// Whole embedded-model trajectories (Euler 30 steps, guidance 4, 32×32, one per class) in bf16
-    /// against fp32: the final images' difference in 8-bit levels, mean and 99th percentile.
+    /// (the transformer and the VAE's convolutions) against fp32: the final images' difference in 8-bit levels, mean and 99th percentile.
     @Test(.enabled(if: OneDNN.hasNativeBFloat16))
     func embeddedTrajectoryEndsOnNearlyTheSameImage() throws {
         let checkpoint = try ModelCheckpoint(path: EmbeddedModelParityTests.modelPath)
         let fp32 = try checkpoint.makeModel(), bf16 = try checkpoint.makeModel(precision: .bf16)
-        let decoder = try #require(checkpoint.carriedVAE).makeDecoder()
+        let vae = try #require(checkpoint.carriedVAE)
+        let fp32Decoder = try vae.makeDecoder(), bf16Decoder = try vae.makeDecoder(precision: .bf16)
         var differences: [Int] = []
         for classID in 0..<fp32.configuration.numClasses {
             let parameters = SamplingParameters(classes: [classID], height: 8, width: 8, steps: 30, sampler: .euler,
                                                 guidanceScale: 4, seed: UInt64(100 + classID))
-            func image(_ model: FiT) throws -> RGBImage {
+            func image(_ model: FiT, _ decoder: VAEDecoder) throws -> RGBImage {
                 let final = try #require(Array(try DenoisingTrajectory(model: model, parameters: parameters)).last).next
                 return RGBImage(tensor: try decoder.decode(final))
             }
-            let a = try image(fp32), b = try image(bf16)
+            let a = try image(fp32, fp32Decoder), b = try image(bf16, bf16Decoder)
             differences += zip(a.pixels, b.pixels).map { abs(Int($0) - Int($1)) }
         }
         differences.sort()
@@ -183,6 +184,66 @@ import Testing
             let bound = c.hiddenSize >= 32 ? Self.forwardBound : 0.15
             #expect(b.allSatisfy(\.isFinite) && error <= bound,
                     "case \(index) (sweep seed \(firstSeed)): hidden \(c.hiddenSize), heads \(c.numHeads), \(rows)×\(columns) tokens, batch \(batch): relative error \(error)")
+        }
+    }
+
+    /// Documented bound on a bf16 VAE decode's relative error against the PyTorch fp32 image.
+    static let decodeBound = 0.02
+
+    /// The VAE fixtures (reduced layouts and sd-vae-ft-ema's real shapes) decoded with bf16
+    /// convolutions stay within ``decodeBound`` of PyTorch's fp32 images.
+    @Test(.enabled(if: OneDNN.hasNativeBFloat16), arguments: [
+        ("tiny-modern.safetensors", "tiny-modern.io.safetensors"), ("tiny-3up.safetensors", "tiny-3up.io.safetensors"),
+        (nil, "sd-vae-ft-ema-synthetic.safetensors"),
+    ] as [(String?, String)])
+    func vaeFixturesStayClose(weights: String?, io name: String) throws {
+        let io = try SafetensorsFile(path: VAEDecoderTests.vae(name))
+        let decoder = try weights.map { try VAECheckpoint(path: VAEDecoderTests.vae($0)).makeDecoder(precision: .bf16) }
+            ?? VAEDecoder(configuration: .sdVAEFtEMA, weights: SyntheticWeights(shapes: VAEConfiguration.sdVAEFtEMA.tensorShapes()),
+                          precision: .bf16)
+        #expect(decoder.precision == .bf16)
+        let image = try decoder.decode(try io.tensor("z")).toArray(), expected = try io.tensor("image").toArray()
+        let error = relativeError(image, expected)
+        print("VAE \(name) bf16 vs PyTorch fp32: relative error \(error)")
+        #expect(image.allSatisfy(\.isFinite) && error <= Self.decodeBound, "relative error \(error)")
+        #expect(error > 1e-6, "bf16 gave the fp32 image exactly; are the convolutions running in bf16?")
+    }
+
+    /// One 3×3 convolution in bf16 (oneDNN, channels-last gather and scatter) against the fp32
+    /// Winograd one, over channel counts that are and are not multiples of 16, with and without
+    /// upsampling, normalising and accumulating, at square and oblong sizes.
+    @Test(.enabled(if: OneDNN.hasNativeBFloat16), arguments: [
+        (3, 5, 1, 1), (16, 32, 4, 7), (20, 12, 9, 5), (64, 3, 6, 6), (33, 47, 3, 11),
+    ])
+    func convolutionMatchesWinograd(inChannels: Int, outChannels: Int, height: Int, width: Int) throws {
+        var seed: UInt64 = UInt64(inChannels * 1000 + outChannels)
+        func random() -> Float {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int((seed >> 33) % 2001) - 1000) / 1000
+        }
+        let weight = Tensor(shape: [outChannels, inChannels, 3, 3], values: (0..<(outChannels * inChannels * 9)).map { _ in random() * 0.2 })
+        let bias = Tensor(shape: [outChannels], values: (0..<outChannels).map { _ in random() })
+        let fp32 = try Conv2D(weight: weight, bias: bias), bf16 = try Conv2D(weight: weight, bias: bias, precision: .bf16)
+        #expect(fp32.oneDNN == nil && bf16.oneDNN != nil && bf16.winograd == nil)
+        let input = (0..<(inChannels * height * width)).map { _ in random() }
+        let affine = ChannelAffine(scale: (0..<inChannels).map { _ in 1 + random() / 2 }, shift: (0..<inChannels).map { _ in random() }, silu: true)
+        for upsampling in [false, true] {
+            for normalizing in [nil, affine] {
+                for accumulate in [false, true] {
+                    let s = upsampling ? 2 : 1, count = outChannels * height * s * width * s
+                    let start = (0..<count).map { Float($0 % 7) - 3 }
+                    var a = start, b = start
+                    input.withUnsafeBufferPointer { x in
+                        a.withUnsafeMutableBufferPointer { fp32.apply(x.baseAddress!, height: height, width: width, upsampling: upsampling,
+                                                                      normalizing: normalizing, into: $0.baseAddress!, accumulate: accumulate) }
+                        b.withUnsafeMutableBufferPointer { bf16.apply(x.baseAddress!, height: height, width: width, upsampling: upsampling,
+                                                                      normalizing: normalizing, into: $0.baseAddress!, accumulate: accumulate) }
+                    }
+                    let error = relativeError(b, a)
+                    #expect(error <= 0.01 && error > 0,
+                            "\(inChannels)→\(outChannels) at \(height)×\(width), upsampling \(upsampling), normalising \(normalizing != nil), accumulate \(accumulate): relative error \(error)")
+                }
+            }
         }
     }
 }

@@ -67,11 +67,12 @@ public struct VAECheckpoint: @unchecked Sendable {
         source = .carried
     }
 
-    /// Binds the weights into a decoder; errors name the file. The 3×3 kernels (nearly all of
-    /// a VAE file) now live in the decoder's Winograd form, so the mapped pages are let go.
-    public func makeDecoder() throws -> VAEDecoder {
+    /// Binds the weights into a decoder that runs in `precision`; errors name the file. The 3×3
+    /// kernels (nearly all of a VAE file) now live in the decoder's own form (Winograd or
+    /// oneDNN's layout), so the mapped pages are let go.
+    public func makeDecoder(precision: Precision = .fp32) throws -> VAEDecoder {
         do {
-            let decoder = try VAEDecoder(configuration: configuration, weights: weights)
+            let decoder = try VAEDecoder(configuration: configuration, weights: weights, precision: precision)
             file.releaseResidentPages()
             return decoder
         } catch let error as FiTError {

@@ -13,15 +13,21 @@ struct Conv2D: Sendable {
     let bias: Tensor
     /// The 1×1 weight, (out, in) in place (nil for 3×3).
     let pointwise: Tensor?
-    /// The 3×3 weights in the Winograd domain (nil for 1×1); the original is not kept.
+    /// The 3×3 weights in the Winograd domain (nil for 1×1 and for oneDNN); the original is not kept.
     let winograd: WinogradWeights?
+    /// The 3×3 convolution as a oneDNN primitive (bf16; nil for 1×1 and for Winograd).
+    let oneDNN: OneDNNConvolution?
 
-    /// A convolution with PyTorch's (out, in, k, k) `weight`, k 1 or 3.
-    init(weight: Tensor, bias: Tensor) {
+    /// A convolution with PyTorch's (out, in, k, k) `weight`, k 1 or 3. A 3×3 convolution runs
+    /// as Winograd on OpenBLAS in fp32 and as a oneDNN primitive in bf16; 1×1 stays on OpenBLAS.
+    init(weight: Tensor, bias: Tensor, precision: Precision = .fp32) throws {
         (outChannels, inChannels, kernelSize) = (weight.shape[0], weight.shape[1], weight.shape[2])
         self.bias = bias
         pointwise = kernelSize == 1 ? weight : nil
-        winograd = kernelSize == 3 ? WinogradWeights(weight) : nil
+        // fp32 stays on Winograd: oneDNN's direct fp32 convolution measured 1.5× slower (docs/cpu.md §4).
+        let viaOneDNN = kernelSize == 3 && precision == .bf16
+        winograd = kernelSize == 3 && !viaOneDNN ? WinogradWeights(weight) : nil
+        oneDNN = viaOneDNN ? try OneDNNConvolution(weight: weight, bias: bias, precision: precision) : nil
     }
 
     /// Convolves `input` (inChannels, h, w) into `output` (outChannels, h·s, w·s), s = 2 when
@@ -43,6 +49,10 @@ struct Conv2D: Sendable {
                           c: output + columns.lowerBound, ldc: pixels)
                 addBias(output, pixels: pixels, columns: columns)
             }
+            return
+        }
+        if let oneDNN {
+            oneDNN.apply(input, height: h, width: w, upsampling: upsampling, normalizing: normalizing, into: output, accumulate: accumulate)
             return
         }
         applyWinograd(input, height: h, width: w, scale: scale, normalizing: normalizing, into: output, accumulate: accumulate)

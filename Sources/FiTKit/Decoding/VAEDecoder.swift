@@ -7,6 +7,8 @@
 public final class VAEDecoder: @unchecked Sendable {
     /// The decoder's shape.
     public let configuration: VAEConfiguration
+    /// The precision of its 3×3 convolutions (fp32: Winograd on OpenBLAS; bf16: oneDNN).
+    public let precision: Precision
     private let postQuantConv: Conv2D
     private let convIn: Conv2D
     private let midResnets: [VAEResnetBlock]
@@ -16,10 +18,12 @@ public final class VAEDecoder: @unchecked Sendable {
     private let convOut: Conv2D
 
     /// Binds `weights` to `configuration`; a missing, mis-shaped or unexpected decoder tensor is
-    /// an error naming it.
-    public init(configuration: VAEConfiguration, weights: WeightSource) throws {
+    /// an error naming it. `precision` bf16 runs the 3×3 convolutions in bf16 through oneDNN
+    /// (everything else stays float32).
+    public init(configuration: VAEConfiguration, weights: WeightSource, precision: Precision = .fp32) throws {
         try configuration.validate()
         self.configuration = configuration
+        self.precision = precision
         let names = try VAEWeightNames(configuration: configuration, available: weights.tensorShapesByName)
         func tensor(_ name: String) throws -> Tensor {
             let t = try weights.tensor(names.stored(name))
@@ -27,7 +31,7 @@ public final class VAEDecoder: @unchecked Sendable {
             return t.shape == wanted ? t : t.reshaped(wanted)
         }
         func conv(_ name: String) throws -> Conv2D {
-            Conv2D(weight: try tensor("\(name).weight"), bias: try tensor("\(name).bias"))
+            try Conv2D(weight: try tensor("\(name).weight"), bias: try tensor("\(name).bias"), precision: precision)
         }
         func norm(_ name: String) throws -> GroupNorm {
             GroupNorm(weight: try tensor("\(name).weight"), bias: try tensor("\(name).bias"),

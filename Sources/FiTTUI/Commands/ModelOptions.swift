@@ -80,7 +80,7 @@ struct LoadedModel {
             }
             // A VAE the model file carries was made for it (the embedded model's, milliseconds per
             // decode): steps are drawn with it too, not with the linear preview.
-            decoder = LatentDecoder(vae: try vaeCheckpoint.makeDecoder(), tile: vaeTile,
+            decoder = LatentDecoder(vae: try vaeCheckpoint.makeDecoder(precision: precision), tile: vaeTile,
                                     decodingPreviews: vaeCheckpoint.source == .carried)
         } else {
             if let vaePath { Console.note("note: \(path) works on pixels; --vae \(vaePath) is not used") }

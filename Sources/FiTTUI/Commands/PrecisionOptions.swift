@@ -3,7 +3,7 @@ import FiTKit
 
 /// `--precision`: the number format of the transformer's products (docs/cpu.md §4).
 struct PrecisionOptions: ParsableArguments {
-    @Option(help: "Transformer precision: auto (bf16 where the CPU has native bf16, else fp32), fp32 (OpenBLAS, the parity reference) or bf16 (oneDNN).")
+    @Option(help: "Precision of the transformer and the VAE's convolutions: auto (bf16 where the CPU has native bf16, else fp32), fp32 (OpenBLAS, the parity reference) or bf16 (oneDNN).")
     var precision: Precision.Request?
 
     /// The precision to run: the flag, else `recorded` (a PNG's; it must run here), else `auto`.

@@ -20,6 +20,8 @@ struct DecodeBench: ParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
+    @OptionGroup var precisionOptions: PrecisionOptions
+
     func validate() throws {
         if let tile, tile < 1 { throw ValidationError("--tile must be at least 1, got \(tile)") }
     }
@@ -27,8 +29,10 @@ struct DecodeBench: ParsableCommand {
     func run() throws {
         runtime.apply()
         try Console.reportingErrors {
-            let decoder = try vae.map { try VAECheckpoint(path: $0).makeDecoder() }
-                ?? VAEDecoder(configuration: .sdVAEFtEMA, weights: SyntheticWeights(shapes: VAEConfiguration.sdVAEFtEMA.tensorShapes()))
+            let precision = try precisionOptions.resolved()
+            let decoder = try vae.map { try VAECheckpoint(path: $0).makeDecoder(precision: precision) }
+                ?? VAEDecoder(configuration: .sdVAEFtEMA, weights: SyntheticWeights(shapes: VAEConfiguration.sdVAEFtEMA.tensorShapes()),
+                              precision: precision)
             let configuration = decoder.configuration
             let f = configuration.downsamplingFactor
             let parts = size.split(separator: "x").compactMap { Int($0) }
@@ -49,7 +53,7 @@ struct DecodeBench: ParsableCommand {
             let gemm = SGEMMProbe.peak(m: top, n: 4096, k: top)
             let achieved = flops / (median / 1000) / 1e9
             try BenchReport(fields: [
-                "size": size, "threads": Parallel.threads, "blas_core": BLASRuntime.coreName, "precision": "fp32",
+                "size": size, "threads": Parallel.threads, "blas_core": BLASRuntime.coreName, "precision": precision.rawValue,
                 "iterations": repetitions.iterations, "ms_median": median,
                 "ms_best": best, "gflop_per_decode": flops / 1e9, "gflops": achieved, "sgemm_gflops": gemm.gflops,
                 "sgemm_shape": [gemm.m, gemm.n, gemm.k], "share_of_sgemm": achieved / gemm.gflops,
@@ -57,7 +61,7 @@ struct DecodeBench: ParsableCommand {
                 "winograd_floor_ms": winogradFlops / gemm.gflops / 1e6, "tile": tile ?? 0,
             ], lines: [
                 "fit bench decode: \(vae ?? "sd-vae-ft-ema shapes, synthetic weights"), \(size)\(tile.map { ", tiles of \($0)" } ?? ""), "
-                    + "threads \(Parallel.threads), BLAS \(BLASRuntime.coreName)",
+                    + "threads \(Parallel.threads), BLAS \(BLASRuntime.coreName), precision \(precision.rawValue)",
                 String(format: "sgemm %d×%d×%d:  %.1f GFLOP/s (best of the same run)", gemm.m, gemm.n, gemm.k, gemm.gflops),
                 String(format: "decode:           %.1f ms median, %.1f ms best of %d", median, best, repetitions.iterations),
                 String(format: "direct FLOPs:     %.1f GFLOP per decode = %.1f GFLOP/s effective; floor at the sgemm rate %.0f ms",
