@@ -49,7 +49,9 @@ import argparse
 import hashlib
 import json
 import math
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -464,6 +466,42 @@ def generate(model, classes: Sequence[int], seeds: Sequence[int], height: int, w
     return np.concatenate(outs)
 
 
+def generate_with_fit(binary: Path, checkpoint: Path, classes: Sequence[int], seeds: Sequence[int], height: int,
+                      width: int, mode: str, sampler: str, steps: int, cfg: float, precision: str, threads: int,
+                      vae: Path | None = None) -> np.ndarray:
+    """uint8 (N, height, width, 3) made by the ``fit`` binary itself (``fit generate --count``, one
+    call per run of consecutive seeds of a class) in ``precision``: what a user of the program gets,
+    where ``generate`` is the PyTorch reference (fp32: the two agree within the parity tests)."""
+    from PIL import Image
+    interpolation, decouple = FIT_NAMES[mode]
+    images = []
+    with tempfile.TemporaryDirectory(prefix="fit-evaluate-") as tmp:
+        i = 0
+        while i < len(classes):
+            j = i
+            while j + 1 < len(classes) and classes[j + 1] == classes[i] and seeds[j + 1] == seeds[j] + 1:
+                j += 1
+            count, out = j - i + 1, Path(tmp) / f"c{int(classes[i])}.png"
+            cmd = [str(binary), "generate", "--model", str(checkpoint), "--class", str(int(classes[i])),
+                   "--seed", str(int(seeds[i])), "--count", str(count), "--size", f"{width}x{height}",
+                   "--sampler", sampler, "--steps", str(steps), "--cfg", str(cfg), "--interpolation", interpolation,
+                   "--precision", precision, "--threads", str(threads), "--out", str(out)]
+            if decouple:
+                cmd.append("--decouple")
+            if vae is not None:
+                cmd += ["--vae", str(vae)]
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip()}")
+            # fit names a batch's files <stem>-<seed>.png, a single image just <out>.
+            files = [out] if count == 1 else [out.with_name(f"{out.stem}-{int(seeds[i]) + k}.png") for k in range(count)]
+            for f in files:
+                with Image.open(f) as im:
+                    images.append(np.asarray(im.convert("RGB")))
+            i = j + 1
+    return np.stack(images)
+
+
 def sample_plan(per_class: int, seed: int) -> Tuple[np.ndarray, np.ndarray]:
     """(classes, seeds): per class, seeds seed .. seed + per_class - 1 (class-major order)."""
     classes = np.repeat(np.arange(NUM_CLASSES), per_class)
@@ -534,6 +572,7 @@ class Models:
         self.checkpoint = checkpoint
         self.base = S.load_fit_checkpoint(checkpoint)
         self.vae = load_carried_vae(checkpoint)
+        self.carries_vae = self.vae is not None
         if self.vae is None and self.base.in_channels == 4:
             self.vae = load_vae(vae or DEFAULT_VAE)
         self._by_mode = {}
@@ -587,13 +626,19 @@ def run_evaluation(args, data: dict, clf, clf_info: dict, log=print) -> dict:
     torch.set_num_threads(args.threads)
     for st in settings:
         t0 = time.time()
-        imgs = generate(models.fit(st.mode), classes, seeds, st.height, st.width, args.sampler,
-                        args.steps, args.cfg, args.batch, models.vae)
+        if args.fit is not None:
+            vae = None if models.vae is None or models.carries_vae else (args.vae or DEFAULT_VAE)
+            imgs = generate_with_fit(args.fit, args.checkpoint, classes, seeds, st.height, st.width, st.mode,
+                                     args.sampler, args.steps, args.cfg, args.precision, args.threads, vae)
+        else:
+            imgs = generate(models.fit(st.mode), classes, seeds, st.height, st.width, args.sampler,
+                            args.steps, args.cfg, args.batch, models.vae)
         add(st.label, st.slug, imgs, classes, seconds=time.time() - t0)
 
     meta = dict(checkpoint=str(args.checkpoint), checkpoint_training=info["training"],
                 trained_side=int(round(math.sqrt(info["config"]["context_size"]))),
                 sampler=args.sampler, steps=args.steps, cfg=args.cfg, per_class=args.per_class,
+                sampled_by=f"fit {args.precision} ({args.fit})" if args.fit is not None else "PyTorch reference, fp32",
                 seeds=[args.seed, args.seed + args.per_class - 1], classifier=clf_info,
                 class_names=list(CLASS_NAMES), seconds=round(time.time() - t_start, 1))
     md = evaluation_markdown(results, meta, args)
@@ -614,7 +659,8 @@ def evaluation_markdown(results, meta, args) -> str:
         f"Share (%) of images a small CNN (held-out accuracy "
         f"{100 * meta['classifier']['eval_accuracy']:.0f} %) assigns to the requested class. "
         f"Samples: {meta['sampler']}, {meta['steps']} steps, cfg {meta['cfg']:g}, "
-        f"{meta['per_class']} per class (seeds {meta['seeds'][0]}–{meta['seeds'][1]}); sizes are "
+        f"{meta['per_class']} per class (seeds {meta['seeds'][0]}–{meta['seeds'][1]}), sampled by "
+        f"{meta.get('sampled_by', 'the PyTorch reference, fp32')}; sizes are "
         f"height×width; RoPE modes: plain, ntk (ntk-aware), visionntk (ntk-aware, decoupled), "
         f"visionyarn, ntkpro2 (decoupled), trained side {meta['trained_side']} tokens; "
         f"(auto) = what fit picks for the size. "
@@ -714,7 +760,10 @@ def main(argv=None) -> int:
     ap.add_argument("--sweep-cfg", default="1,1.5,2,3,4,5", help="cfg values for --sweep (at --steps)")
     ap.add_argument("--sweep-steps", default="10,20,30,50", help="step counts for --sweep (at --cfg)")
     ap.add_argument("--sweep-samplers", default="euler", help="samplers for --sweep, comma-separated")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads for sampling (default 1)")
+    ap.add_argument("--threads", type=int, default=1, help="threads for sampling, torch or fit (default 1)")
+    ap.add_argument("--fit", type=Path, help="sample with this fit binary (fit generate) instead of the PyTorch reference")
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                    help="with --fit: the precision fit samples in (default fp32)")
     ap.add_argument("--batch", type=int, default=64, help="images per sampling batch (euler/heun)")
     ap.add_argument("--classifier-dir", type=Path, default=CLASSIFIER_DIR)
     ap.add_argument("--retrain-classifier", action="store_true")
@@ -724,6 +773,8 @@ def main(argv=None) -> int:
         args.out = DEFAULT_SWEEP_OUT if args.sweep else DEFAULT_OUT
     if args.per_class is None:
         args.per_class = 4 if args.sweep else 8
+    if args.fit is None and args.precision != "fp32":
+        ap.error("--precision applies to sampling with --fit (the PyTorch reference samples in fp32)")
 
     t0 = time.time()
     data = ED.load(args.data)

@@ -374,6 +374,32 @@ def test_make_samples_with_a_stub_fit(tmp_path):
     assert all("--model" not in json.loads(line) for line in log.read_text().splitlines())
 
 
+def test_generate_with_fit_calls_fit_per_run_of_seeds(tmp_path):
+    log = tmp_path / "argv.jsonl"
+    stub = tmp_path / "fit"
+    stub.write_text(STUB.format(python=sys.executable, log=str(log)))
+    stub.chmod(stub.stat().st_mode | stat.S_IEXEC)
+    model = tmp_path / "m.safetensors"
+    got = E.generate_with_fit(stub, model, [3, 3, 7], [0, 1, 5], 16, 24, "visionyarn", "euler", 30, 4.0,
+                              "bf16", 2, vae=tmp_path / "vae.safetensors")
+    assert got.shape == (3, 16, 24, 3) and got.dtype == np.uint8
+    assert [int(v) for v in got[:, 0, 0, 0]] == [0, 0, 200]         # the stub paints its --seed x 40
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(calls) == 2                                          # class 3 seeds 0-1, class 7 seed 5
+    first, second = calls
+    assert first[first.index("--count") + 1] == "2" and second[second.index("--count") + 1] == "1"
+    assert second[second.index("--seed") + 1] == "5" and second[second.index("--class") + 1] == "7"
+    for c in calls:
+        assert c[c.index("--size") + 1] == "24x16" and c[c.index("--precision") + 1] == "bf16"
+        assert c[c.index("--interpolation") + 1] == "yarn" and "--decouple" in c
+        assert c[c.index("--model") + 1] == str(model) and c[c.index("--vae") + 1] == str(tmp_path / "vae.safetensors")
+    broken = tmp_path / "broken"
+    broken.write_text("#!/bin/sh\necho 'no such class' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    with pytest.raises(RuntimeError, match="no such class"):
+        E.generate_with_fit(broken, model, [0], [0], 16, 16, "plain", "euler", 3, 1.0, "fp32", 1)
+
+
 # ----------------------------------------------------------------------------------------------
 # slow: the real dataset
 # ----------------------------------------------------------------------------------------------
