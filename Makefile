@@ -2,7 +2,7 @@
 # `make run` and `make test` install what is missing (apt packages, the Python venv) first.
 
 SHELL := /bin/bash
-APT_PACKAGES := libopenblas-dev libdnnl-dev libncursesw5-dev libpng-dev pkg-config tmux python3-venv fonts-noto-color-emoji unicode-data libsixel-bin xterm xvfb x11-apps netpbm
+APT_PACKAGES := libopenblas-dev libdnnl-dev libncursesw5-dev libpng-dev pkg-config tmux python3-venv fonts-noto-color-emoji unicode-data libsixel-bin xterm xvfb x11-apps netpbm xdotool
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

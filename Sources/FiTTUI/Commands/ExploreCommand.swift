@@ -23,6 +23,9 @@ struct ExploreCommand: ParsableCommand {
     @Option(help: "Starting seed (default: random).")
     var seed: UInt64?
 
+    @Option(help: "Canvas pixels: kitty (kitty graphics protocol), iterm (inline images), sixel, none (half blocks), or auto: what the environment names or the terminal answers (half blocks inside tmux/screen).")
+    var graphics: GraphicsChoice = .auto
+
     @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
@@ -49,13 +52,15 @@ struct ExploreCommand: ParsableCommand {
                 }
                 startTheme = 0
             }
+            let guess = GraphicsProtocol.guess(environment: ProcessInfo.processInfo.environment)
+            let (pixels, _) = graphics.resolved(guess: guess, askable: isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0)
             let terminal: NcursesTerminal
             do { terminal = try NcursesTerminal(requested: color) } catch let e as NcursesTerminal.StartError {
                 throw FiTError.invalidInput(e.description)
             }
             defer { terminal.shutdown() }
             var session = ExplorerSession(terminal: terminal, loaded: loaded, info: info, themes: themes,
-                                          exporter: Exporter(folder: outDir, loaded: loaded))
+                                          exporter: Exporter(folder: outDir, loaded: loaded), graphics: pixels)
             session.state.themeIndex = startTheme
             if let themeWarning { session.state.message = themeWarning }
             session.run()

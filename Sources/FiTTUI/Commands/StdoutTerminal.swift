@@ -28,12 +28,7 @@ struct StdoutTerminal {
 
     /// The picture of `image` for stdout: through `graphics` (resolved), else half blocks in `mode`.
     func picture(_ image: RGBImage, columns: Int, mode: ColorMode, graphics choice: GraphicsChoice) throws -> String {
-        var chosen = choice.protocol ?? graphics
-        var answer: TerminalQuery.Answer?
-        if choice == .auto, chosen == .none, columns > 0, self.columns != nil, !Self.insideMultiplexer {
-            answer = TerminalQuery.ask() // the environment named nothing: ask the terminal
-            chosen = answer?.best ?? .none
-        }
+        let (chosen, answer) = choice.resolved(guess: graphics, askable: columns > 0 && self.columns != nil)
         return try chosen.encode(image, columns: columns, sixelLimit: answer?.sixelGeometry)
             ?? AnsiWriter.picture(image, columns: columns, mode: mode)
     }
@@ -45,4 +40,14 @@ enum GraphicsChoice: String, CaseIterable, ExpressibleByArgument {
 
     /// The protocol asked for, `nil` for `auto`.
     var `protocol`: GraphicsProtocol? { self == .auto ? nil : GraphicsProtocol(rawValue: rawValue) }
+
+    /// The protocol to use: the one asked for, else what the environment names (`guess`), else —
+    /// for `auto` on a terminal (`askable`) outside tmux and screen — what the terminal answers
+    /// to ``TerminalQuery`` (asked here, so before curses starts), with its answer.
+    func resolved(guess: GraphicsProtocol, askable: Bool) -> (GraphicsProtocol, TerminalQuery.Answer?) {
+        let chosen = self.protocol ?? guess
+        guard self == .auto, chosen == .none, askable, !StdoutTerminal.insideMultiplexer else { return (chosen, nil) }
+        let answer = TerminalQuery.ask()
+        return (answer?.best ?? .none, answer)
+    }
 }

@@ -10,8 +10,16 @@ struct ExplorerSession {
     let exporter: Exporter
     let worker: GenerationWorker
     var state: AppState
+    /// The canvas through an image protocol (nil: half blocks).
+    private var canvasGraphics: CanvasGraphics?
 
-    init(terminal: NcursesTerminal, loaded: LoadedModel, info: ModelInfo, themes: [Theme], exporter: Exporter) {
+    /// Keys closer together than this (seconds) count as a key held down: the canvas falls back
+    /// to half blocks until no key has come for ``heldKeyRelease``.
+    static let heldKeyGap = 0.1
+    static let heldKeyRelease = 0.15
+
+    init(terminal: NcursesTerminal, loaded: LoadedModel, info: ModelInfo, themes: [Theme], exporter: Exporter,
+         graphics: GraphicsProtocol = .none) {
         self.terminal = terminal
         self.loaded = loaded
         self.themes = themes
@@ -19,27 +27,37 @@ struct ExplorerSession {
         worker = GenerationWorker(model: loaded.model, decoder: loaded.decoder)
         state = AppState(model: info)
         state.themeNames = themes.map(\.name)
+        canvasGraphics = graphics == .none ? nil : CanvasGraphics(graphics: graphics, cellPixels: terminal.cellPixels)
     }
 
     mutating func run() {
         var dirty = true
         var lastSize = (0, 0)
+        var lastKey = -Double.infinity, keysHeld = false, graphicsPending = false
         while !state.quitting {
             let size = terminal.size
+            var hideFirst = false
             if size != lastSize {
                 lastSize = size
                 apply(.resize(columns: size.columns, rows: size.rows))
+                let cellPixels = terminal.cellPixels
+                canvasGraphics?.cellPixels = cellPixels
+                hideFirst = true
                 dirty = true
             }
-            if dirty {
-                let composer = ScreenComposer(theme: themes[state.themeIndex % themes.count],
-                                              renderer: HalfBlockRenderer(halfBlocks: terminal.utf8))
-                terminal.draw(composer.compose(state))
+            let now = Self.now()
+            if keysHeld && now - lastKey > Self.heldKeyRelease { keysHeld = false; dirty = true }
+            if dirty || graphicsPending {
+                drawFrame(now: now, keysHeld: keysHeld, hideFirst: hideFirst, pending: &graphicsPending)
                 dirty = false
                 Self.crashIfAsked()
             }
             let busy = state.playing || state.isGenerating
-            if let key = terminal.readKey(timeout: busy ? 30 : 200) {
+            let timeout: Int32 = keysHeld || graphicsPending ? 40 : busy ? 30 : 200
+            if let key = terminal.readKey(timeout: timeout) {
+                let time = Self.now()
+                keysHeld = time - lastKey < Self.heldKeyGap
+                lastKey = time
                 if key != .resize, let action = KeyMap.action(for: key, in: state, randomSeed: { UInt64(UInt32.random(in: 0...UInt32.max)) }) {
                     apply(action)
                 }
@@ -48,11 +66,43 @@ struct ExplorerSession {
             for action in worker.drain() { apply(action); dirty = true }
             if state.playing {
                 let before = state.position
-                apply(.tick(now: Double(DispatchTime.now().uptimeNanoseconds) / 1e9))
+                apply(.tick(now: Self.now()))
                 if state.position != before || !state.playing { dirty = true }
             }
         }
+        if let clear = canvasGraphics?.hide().output, !clear.isEmpty { terminal.writeRaw(clear) }
     }
+
+    /// Draws one frame: the cells through ncurses, then the canvas pictures through the image
+    /// protocol when there is one and nothing covers the canvas (an overlay, keys held down).
+    private mutating func drawFrame(now: Double, keysHeld: Bool, hideFirst: Bool, pending: inout Bool) {
+        var composer = ScreenComposer(theme: themes[state.themeIndex % themes.count],
+                                      renderer: HalfBlockRenderer(halfBlocks: terminal.utf8))
+        guard var graphics = canvasGraphics else {
+            terminal.draw(composer.compose(state))
+            return
+        }
+        var update = hideFirst ? graphics.hide() : CanvasGraphics.Update()
+        let images = composer.canvasImages(state)
+        let visible = state.overlay == nil && !keysHeld && !images.isEmpty
+        do {
+            let next = try graphics.update(images, visible: visible, now: now)
+            update.repaint = update.repaint || next.repaint
+            update.output += next.output
+            update.pending = next.pending
+            composer.pixelCanvas = visible
+        } catch {
+            // A picture that cannot be encoded (libpng failed): half blocks for this frame.
+            composer.pixelCanvas = false
+        }
+        canvasGraphics = graphics
+        pending = update.pending
+        if update.repaint { terminal.repaintEverything() }
+        terminal.draw(composer.compose(state), then: update.output)
+    }
+
+    /// Seconds on the monotonic clock.
+    private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     /// `FIT_DEBUG_CRASH=trap|segv|abort` crashes the explorer after its first frame, so that a
     /// test can check that a crash leaves the terminal usable (undocumented, for tests only).

@@ -23,30 +23,17 @@ enum GraphicsProtocol: String, CaseIterable, Sendable {
     }
 
     /// The escape sequences that draw `image` at the cursor, `columns` cells wide (the terminal
-    /// scales it, keeping the aspect ratio). Sixel enlarges by whole factors itself, within
-    /// `sixelLimit` (the terminal's XTSMGRAPHICS geometry) when known. `nil` for ``none``.
+    /// scales it, keeping the aspect ratio), then a newline: a picture printed to stdout. Sixel
+    /// enlarges by whole factors itself, within `sixelLimit` (the terminal's XTSMGRAPHICS
+    /// geometry) when known. `nil` for ``none``.
     func encode(_ image: RGBImage, columns: Int, sixelLimit: TerminalQuery.PixelSize? = nil) throws -> String? {
         switch self {
         case .none:
             return nil
         case .kitty:
-            // a=T: transmit and display; f=24: RGB; c: columns to fill; q=2: no replies.
-            let payload = Data(image.pixels).base64EncodedString()
-            var out = "", start = payload.startIndex
-            let chunk = 4096
-            var first = true
-            while start < payload.endIndex {
-                let end = payload.index(start, offsetBy: chunk, limitedBy: payload.endIndex) ?? payload.endIndex
-                let more = end < payload.endIndex ? 1 : 0
-                let keys = first ? "a=T,f=24,s=\(image.width),v=\(image.height),c=\(columns),q=2,m=\(more)" : "m=\(more)"
-                out += "\u{1B}_G\(keys);\(payload[start..<end])\u{1B}\\"
-                first = false
-                start = end
-            }
-            return out + "\n"
+            return Self.kittyTransmit(image, keys: "c=\(columns)") + "\n"
         case .iterm:
-            let png = try PNGFile.encode(image)
-            return "\u{1B}]1337;File=inline=1;size=\(png.count);width=\(columns);preserveAspectRatio=1:\(png.base64EncodedString())\u{07}\n"
+            return try Self.itermImage(image, size: "width=\(columns)") + "\n"
         case .sixel:
             // Sixel draws terminal pixels: enlarge by whole factors to about 8 pixels per column.
             var factor = min(16, columns * 8 / max(image.width, 1))
@@ -56,5 +43,61 @@ enum GraphicsProtocol: String, CaseIterable, Sendable {
             factor = max(1, factor)
             return SixelEncoder.encode(image.upscaled(by: factor)) + "\n"
         }
+    }
+
+    /// The escape sequences that show `placement`'s image in its cell box, with the cursor at the
+    /// box's top-left cell; the cursor is saved and restored around them (DECSC/DECRC), so
+    /// ncurses' idea of it stays right. kitty uses image id `id` (replacing an earlier one of that
+    /// id); sixel resamples to the box's size in pixels, `cellPixels` per cell (8×16 when the
+    /// terminal does not say). `nil` for ``none``.
+    func place(_ placement: CanvasImage, id: Int, cellPixels: TerminalQuery.PixelSize?) throws -> String? {
+        let body: String
+        switch self {
+        case .none:
+            return nil
+        case .kitty:
+            // C=1: the cursor stays; the placement replaces image `id`.
+            body = Self.kittyTransmit(placement.image, keys: "i=\(id),c=\(placement.columns),r=\(placement.rows),C=1")
+        case .iterm:
+            body = try Self.itermImage(placement.image, size: "width=\(placement.columns);height=\(placement.rows)")
+        case .sixel:
+            let cell = cellPixels ?? TerminalQuery.PixelSize(width: 8, height: 16)
+            let maxW = max(1, placement.columns * cell.width), maxH = max(1, placement.rows * cell.height)
+            let image = placement.image
+            let scale = min(Double(maxW) / Double(max(image.width, 1)), Double(maxH) / Double(max(image.height, 1)))
+            let w = max(1, Int(Double(image.width) * scale)), h = max(1, Int(Double(image.height) * scale))
+            let factor = min(w / max(image.width, 1), h / max(image.height, 1))
+            let scaled = factor >= 1 && image.width * factor == w && image.height * factor == h
+                ? image.upscaled(by: factor) : HalfBlockRenderer.resample(image, width: w, height: h)
+            body = SixelEncoder.encode(scaled)
+        }
+        return "\u{1B}7\u{1B}[\(placement.y + 1);\(placement.x + 1)H" + body + "\u{1B}8"
+    }
+
+    /// What removes every image this program placed (kitty: delete all placements and their
+    /// data); `nil` where only redrawing the cells removes them (sixel, iTerm2).
+    var clearAll: String? { self == .kitty ? "\u{1B}_Ga=d,d=A,q=2\u{1B}\\" : nil }
+
+    /// A kitty transmit-and-display of `image` as RGB (f=24) in base64 chunks of 4096, `keys` added
+    /// to the first chunk; q=2: the terminal sends no replies.
+    private static func kittyTransmit(_ image: RGBImage, keys: String) -> String {
+        let payload = Data(image.pixels).base64EncodedString()
+        var out = "", start = payload.startIndex
+        var first = true
+        repeat {
+            let end = payload.index(start, offsetBy: 4096, limitedBy: payload.endIndex) ?? payload.endIndex
+            let more = end < payload.endIndex ? 1 : 0
+            let header = first ? "a=T,f=24,s=\(image.width),v=\(image.height),\(keys),q=2,m=\(more)" : "m=\(more)"
+            out += "\u{1B}_G\(header);\(payload[start..<end])\u{1B}\\"
+            first = false
+            start = end
+        } while start < payload.endIndex
+        return out
+    }
+
+    /// An iTerm2 inline image: the PNG (libpng) in base64, `size` its cell size keys.
+    private static func itermImage(_ image: RGBImage, size: String) throws -> String {
+        let png = try PNGFile.encode(image)
+        return "\u{1B}]1337;File=inline=1;size=\(png.count);\(size);preserveAspectRatio=1:\(png.base64EncodedString())\u{07}"
     }
 }

@@ -10,6 +10,9 @@ struct ScreenComposer {
 
     var theme: Theme
     var renderer: HalfBlockRenderer
+    /// The canvas pictures are shown through an image protocol (``canvasImages(_:)``): their
+    /// boxes stay blank here.
+    var pixelCanvas = false
 
     func compose(_ state: AppState) -> CellGrid {
         let (w, h) = (state.columns, state.rows)
@@ -86,7 +89,21 @@ struct ScreenComposer {
             g.write(text, x: r.x + max((r.width - text.count) / 2, 0), y: r.y + r.height / 2, foreground: theme[.mainForeground], background: theme[.canvasBackground])
             return
         }
-        // Panels: one per lane, or x_t and x0 side by side for a single lane in "both" view.
+        let panels = self.panels(s)
+        let panelWidth = r.width / panels.count
+        for (i, (label, image)) in panels.enumerated() {
+            let px = r.x + i * panelWidth
+            g.write(label, x: px + max((panelWidth - label.count) / 2, 0), y: r.y, foreground: theme[.highlight], background: theme[.canvasBackground], maxWidth: panelWidth)
+            if let image, !pixelCanvas {
+                let cells = renderer.render(image, columns: panelWidth - 2, rows: r.height - 1, background: theme[.canvasBackground])
+                g.place(cells, x: px + 1, y: r.y + 1)
+            }
+        }
+    }
+
+    /// The canvas panels, labelled: one per lane, or x_t and x0 side by side for a single lane in
+    /// "both" view.
+    private func panels(_ s: AppState) -> [(label: String, image: RGBImage?)] {
         var panels: [(String, RGBImage?)] = []
         for lane in s.lanes {
             let frame = lane.frames.indices.contains(s.position) ? lane.frames[s.position] : lane.frames.last
@@ -101,14 +118,25 @@ struct ScreenComposer {
                 panels.append((prefix + "x0" + x0.tag, x0.image))
             }
         }
+        return panels
+    }
+
+    /// The canvas pictures and the cell boxes the half-block art would fill (aspect ratio kept,
+    /// centred in each panel): what an image protocol draws instead. Empty when the screen is
+    /// too small or nothing has been generated.
+    func canvasImages(_ s: AppState) -> [CanvasImage] {
+        guard s.columns >= Self.minimumColumns, s.rows >= Self.minimumRows, !s.lanes.isEmpty else { return [] }
+        let r = canvasRect(s)
+        let panels = self.panels(s)
         let panelWidth = r.width / panels.count
-        for (i, (label, image)) in panels.enumerated() {
-            let px = r.x + i * panelWidth
-            g.write(label, x: px + max((panelWidth - label.count) / 2, 0), y: r.y, foreground: theme[.highlight], background: theme[.canvasBackground], maxWidth: panelWidth)
-            if let image {
-                let cells = renderer.render(image, columns: panelWidth - 2, rows: r.height - 1, background: theme[.canvasBackground])
-                g.place(cells, x: px + 1, y: r.y + 1)
-            }
+        let columns = panelWidth - 2, rows = r.height - 1
+        guard columns > 0, rows > 0 else { return [] }
+        return panels.enumerated().compactMap { i, panel in
+            guard let image = panel.image, image.width > 0, image.height > 0 else { return nil }
+            let (w, h) = renderer.fittedSize(of: image, columns: columns, rows: rows)
+            let cellRows = (h + renderer.pixelsPerCell - 1) / renderer.pixelsPerCell
+            return CanvasImage(x: r.x + i * panelWidth + 1 + (columns - w) / 2, y: r.y + 1 + (rows - cellRows) / 2,
+                               columns: w, rows: cellRows, image: image)
         }
     }
 

@@ -95,8 +95,28 @@ final class NcursesTerminal {
         return (Int(fit_cols()), Int(fit_lines()))
     }
 
-    /// Draws a whole frame with one `doupdate`, wrapped in synchronized output.
-    func draw(_ grid: CellGrid) {
+    /// Terminal pixels per cell, when the terminal reports its size in pixels (TIOCGWINSZ).
+    var cellPixels: TerminalQuery.PixelSize? {
+        var ws = winsize()
+        guard outputFile == nil, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0, ws.ws_row > 0,
+              ws.ws_xpixel >= ws.ws_col, ws.ws_ypixel >= ws.ws_row else { return nil }
+        return TerminalQuery.PixelSize(width: Int(ws.ws_xpixel) / Int(ws.ws_col), height: Int(ws.ws_ypixel) / Int(ws.ws_row))
+    }
+
+    /// Makes the next ``draw(_:then:)`` send every cell again, wiping whatever else is on the
+    /// screen (sixel and iTerm2 pictures).
+    func repaintEverything() {
+        wredrawln(fit_stdscr(), 0, fit_lines())
+    }
+
+    /// Writes `bytes` to the terminal as they are (image protocols), outside ncurses.
+    func writeRaw(_ bytes: String) {
+        if let outputFile { fputs(bytes, outputFile) } else { Self.writeRaw(bytes) }
+    }
+
+    /// Draws a whole frame with one `doupdate`, then `overlay` (raw bytes: pictures placed on
+    /// top), all wrapped in synchronized output.
+    func draw(_ grid: CellGrid, then overlay: String = "") {
         if colorMode == .truecolor { reset_color_pairs(); pairs.removeAll(); nextPair = 1 }
         for y in 0..<grid.height {
             for x in 0..<grid.width {
@@ -111,6 +131,10 @@ final class NcursesTerminal {
         wnoutrefresh(fit_stdscr())
         if synchronizedOutput { Self.writeRaw("\u{1B}[?2026h") }
         doupdate()
+        if !overlay.isEmpty {
+            if let outputFile { fflush(outputFile) }
+            writeRaw(overlay)
+        }
         if synchronizedOutput { Self.writeRaw("\u{1B}[?2026l") }
     }
 
