@@ -1,12 +1,14 @@
 import Foundation
 import Testing
-import FiTKit
+@testable import FiTKit
+@testable import FiTTUI
 
 /// A real terminal shows our sixel: xterm (`-ti vt340`) under Xvfb runs `fit view --graphics sixel`
 /// on a half-red, half-blue picture, and a screenshot of its window (xwd) holds those pixels, in
-/// that arrangement, and nothing else in those colours.
-@Suite struct XtermSixelTests {
-    static let tools = ["/usr/bin/xterm", "/usr/bin/Xvfb", "/usr/bin/xwd", "/usr/bin/xwdtopnm"]
+/// that arrangement, and nothing else in those colours; and the explorer, driven by keys typed
+/// into that xterm (xdotool), draws its canvas as sixel pixels that match the exported image.
+@Suite(.serialized) struct XtermSixelTests {
+    static let tools = ["/usr/bin/xterm", "/usr/bin/Xvfb", "/usr/bin/xwd", "/usr/bin/xwdtopnm", "/usr/bin/xdotool"]
     static var available: Bool { tools.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) } }
 
     @Test(.enabled(if: available)) func xtermDrawsOurSixelPixelForPixel() throws {
@@ -42,6 +44,119 @@ import FiTKit
         // 32×32 red and 32×32 blue terminal pixels (one per image pixel), red directly left of blue.
         #expect(red == 1024 && blue == 1024, "red \(red), blue \(blue)")
         #expect(redBox.1 - redBox.0 == 31 && blueBox.0 == redBox.1 + 1 && blueBox.1 - blueBox.0 == 31, "\(redBox) \(blueBox)")
+    }
+
+    /// `fit explore --graphics sixel` in xterm: g generates, e exports the final PNG, End shows
+    /// the finished image; the canvas then holds that picture as terminal pixels (square, colours within the sixel palette's
+    /// rounding), the sidebar's text is still there, and the help overlay (?) removes the picture.
+    @Test(.enabled(if: available)) func explorerCanvasIsTheImageInSixelPixels() throws {
+        let cli = CommandLineTests()
+        let folder = URL(fileURLWithPath: cli.scratch("x")).deletingLastPathComponent().path
+        let shot = folder + "/shot.ppm"
+        let display = ":\(40 + Int(getpid() % 25))"
+        let server = try ChildProcess.spawn(["/usr/bin/Xvfb", display, "-screen", "0", "1024x700x24"])
+        defer { kill(server, SIGKILL); waitpid(server, nil, 0) }
+        Thread.sleep(forTimeInterval: 1)
+        let terminal = try ChildProcess.spawn(["/usr/bin/env", "DISPLAY=\(display)", "/usr/bin/xterm", "-ti", "vt340",
+                                               "-xrm", "XTerm*decTerminalID: vt340", "-xrm", "XTerm*numColorRegisters: 256",
+                                               "-geometry", "100x32+0+0", "-bg", "black", "-fg", "white", "-e", "sh", "-c",
+                                               "cd \(folder) && \(CommandLineTests.binary) explore --graphics sixel --seed 3 --out-dir out; sleep 60"])
+        defer { kill(terminal, SIGKILL); waitpid(terminal, nil, 0) }
+        func xdotool(_ command: String) {
+            // Focus, then type as a real keyboard would: xterm ignores events sent to a window (XSendEvent).
+            let typing = try? ChildProcess.spawn(["/bin/sh", "-c", "export DISPLAY=\(display); xdotool search --class xterm | head -1 | xargs -I{} xdotool windowfocus {}; xdotool \(command)"])
+            if let typing { waitpid(typing, nil, 0) }
+        }
+        func type(_ keys: String) { xdotool("type '\(keys)'") }
+        func screenshot() -> (Int, Int, [UInt8])? {
+            guard let capture = try? ChildProcess.spawn(["/bin/sh", "-c", "DISPLAY=\(display) xwd -root -silent | xwdtopnm > \(shot) 2>/dev/null"]) else { return nil }
+            waitpid(capture, nil, 0)
+            return Self.readPPM(shot)
+        }
+        Thread.sleep(forTimeInterval: 3)
+        type("g")
+        // Export until the finished image is there (the generation takes a few seconds).
+        var exported: String?
+        for _ in 0..<60 where exported == nil {
+            Thread.sleep(forTimeInterval: 1)
+            type("e")
+            exported = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/out"))?.first { $0.hasSuffix(".png") }
+        }
+        let png = try #require(exported, "the explorer exported nothing within a minute")
+        let image = try PNGFile.read(folder + "/out/" + png).image
+        // The explorer replays the trajectory once when it finishes: End shows the finished image.
+        Thread.sleep(forTimeInterval: 0.5)
+        xdotool("key End")
+        Thread.sleep(forTimeInterval: 1)
+        let (width, _, rgb) = try #require(screenshot())
+        let shotCopy = folder + "/explorer.ppm"
+        try? FileManager.default.removeItem(atPath: shotCopy)
+        try? FileManager.default.copyItem(atPath: shot, toPath: shotCopy)
+        // Where the picture must be: the composer's box for this screen (100×32 cells, one lane,
+        // the exported picture) in xterm's cells (its window less a 2-px border), filled as
+        // GraphicsProtocol.place fills it.
+        let geometry = try #require(try Self.run("DISPLAY=\(display) xdotool search --class xterm | head -1 | xargs -I{} env DISPLAY=\(display) xdotool getwindowgeometry {}", in: folder)
+            .components(separatedBy: "Geometry: ").last?.split(separator: "\n").first)
+        let windowSize = geometry.split(separator: "x").compactMap { Int($0) }
+        try #require(windowSize.count == 2)
+        let cell = (width: (windowSize[0] - 4) / 100, height: (windowSize[1] - 4) / 32)
+        var state = AppState(model: ReducerTests.model)
+        (state.columns, state.rows) = (100, 32)
+        _ = reduce(&state, .generate)
+        _ = reduce(&state, .stepArrived(generation: 1, lane: 0, frame: StepFrame(index: 0, count: 1, t: 0, xt: image, x0: image), stepsPerSecond: 1))
+        let box = try #require(ScreenComposer(theme: .default, renderer: HalfBlockRenderer()).canvasImages(state).first)
+        let scale = min(Double(box.columns * cell.width) / Double(image.width), Double(box.rows * cell.height) / Double(image.height))
+        let (boxW, boxH) = (Int(Double(image.width) * scale), Int(Double(image.height) * scale))
+        let (x0, top) = (2 + box.x * cell.width, 2 + box.y * cell.height)
+        let sidebar = ScreenComposer.sidebarWidth * cell.width
+        func lit(_ x: Int, _ y: Int) -> Bool { let i = 3 * (y * width + x); return Int(rgb[i]) + Int(rgb[i + 1]) + Int(rgb[i + 2]) > 30 }
+        let litInBox = (top..<(top + boxH)).reduce(0) { sum, y in sum + (x0..<(x0 + boxW)).filter { lit($0, y) }.count }
+        #expect(litInBox * 10 >= boxW * boxH * 9, "only \(litInBox) of \(boxW * boxH) pixels of the picture's box are lit")
+        // Beside the picture the canvas stays the explorer's black background.
+        let besideRange = (x0 + boxW + cell.width)..<(x0 + boxW + 8 * cell.width)
+        let beside = (top..<(top + boxH)).reduce(0) { sum, y in sum + besideRange.filter { lit($0, y) }.count }
+        #expect(beside == 0, "\(beside) lit pixels beside the picture")
+        // Sample the centre of every image pixel's square and compare colours.
+        var total = 0, worst = 0
+        for y in 0..<image.height {
+            for x in 0..<image.width {
+                let sx = x0 + (2 * x + 1) * boxW / (2 * image.width), sy = top + (2 * y + 1) * boxH / (2 * image.height)
+                // Sixel carries the 240-colour palette (in whole percents): compare with the
+                // picture's palette colours.
+                let i = 3 * (sy * width + sx), q = image[x, y]
+                let p = ColorMode.color256(ColorMode.index256(RGB(q.r, q.g, q.b)))
+                let d = abs(Int(rgb[i]) - Int(p.r)) + abs(Int(rgb[i + 1]) - Int(p.g)) + abs(Int(rgb[i + 2]) - Int(p.b))
+                total += d
+                worst = max(worst, d)
+            }
+        }
+        let mean = Double(total) / Double(3 * image.width * image.height)
+        print("explorer canvas in xterm: \(boxW)×\(boxH) px at (\(x0), \(top)); mean colour difference \(mean), worst pixel \(worst)")
+        #expect(mean <= 3 && worst <= 24, "mean colour difference \(mean) levels per channel (worst pixel \(worst) over 3 channels)")
+        // The rest is still the explorer: the sidebar's white text at the top left.
+        let sidebarText = (0..<(top + boxH)).reduce(0) { sum, y in sum + (0..<sidebar).filter { x in let i = 3 * (y * width + x); return rgb[i] > 200 && rgb[i + 1] > 200 && rgb[i + 2] > 200 }.count }
+        #expect(sidebarText > 200, "sidebar text pixels: \(sidebarText)")
+        // The help overlay covers the canvas: the picture's colours are gone from its box.
+        type("?")
+        Thread.sleep(forTimeInterval: 1.5)
+        let (_, _, covered) = try #require(screenshot())
+        var same = 0
+        for y in stride(from: top, to: top + boxH, by: 2) {
+            for x in stride(from: x0, to: x0 + boxW, by: 2) {
+                let i = 3 * (y * width + x)
+                if covered[i] == rgb[i] && covered[i + 1] == rgb[i + 1] && covered[i + 2] == rgb[i + 2] && Int(rgb[i]) + Int(rgb[i + 1]) + Int(rgb[i + 2]) > 90 { same += 1 }
+            }
+        }
+        #expect(same * 10 < (boxW / 2) * (boxH / 2), "\(same) lit pixels of the picture remain under the help overlay")
+        type("q")
+    }
+
+    /// The standard output of a shell command run in `folder`.
+    static func run(_ command: String, in folder: String) throws -> String {
+        let out = folder + "/run-\(UUID().uuidString).txt"
+        let pid = try ChildProcess.spawn(["/bin/sh", "-c", command], output: out)
+        waitpid(pid, nil, 0)
+        return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
     }
 
     /// A binary PPM (P6, maxval 255): width, height, RGB bytes.
