@@ -26,10 +26,7 @@ let package = Package(
         // MARK: - The inference core
         .target(
             name: "FiTKit",
-            dependencies: ["CBLAS", "CDNNL", "CPNG", "CSignalGuard"],
-            // The model math is optimised in debug builds too: the tests decode real-size images.
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-                            .unsafeFlags(["-O"], .when(configuration: .debug))]
+            dependencies: ["CBLAS", "CDNNL", "CPNG", "CSignalGuard"]
         ),
 
         // MARK: - The `fit` executable
