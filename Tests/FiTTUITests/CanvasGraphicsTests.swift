@@ -116,4 +116,9 @@ import Testing
         #expect(composer.canvasImages(small).isEmpty)
         #expect(composer.canvasImages(AppState(model: ReducerTests.model)).isEmpty)
     }
+
+    @Test func tmuxPassthroughDoublesEveryEscape() {
+        #expect(GraphicsProtocol.tmuxPassthrough("\u{1B}_Ga=T;AAAA\u{1B}\\") == "\u{1B}Ptmux;\u{1B}\u{1B}_Ga=T;AAAA\u{1B}\u{1B}\\\u{1B}\\")
+        #expect(GraphicsProtocol.tmuxPassthrough("") == "\u{1B}Ptmux;\u{1B}\\")
+    }
 }

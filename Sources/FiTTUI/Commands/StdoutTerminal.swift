@@ -29,8 +29,14 @@ struct StdoutTerminal {
     /// The picture of `image` for stdout: through `graphics` (resolved), else half blocks in `mode`.
     func picture(_ image: RGBImage, columns: Int, mode: ColorMode, graphics choice: GraphicsChoice) throws -> String {
         let (chosen, answer) = choice.resolved(guess: graphics, askable: columns > 0 && self.columns != nil)
-        return try chosen.encode(image, columns: columns, sixelLimit: answer?.sixelGeometry)
-            ?? AnsiWriter.picture(image, columns: columns, mode: mode)
+        guard let picture = try chosen.encode(image, columns: columns, sixelLimit: answer?.sixelGeometry) else {
+            return AnsiWriter.picture(image, columns: columns, mode: mode)
+        }
+        // Asked for by name inside tmux: through tmux's passthrough (needs `set -g allow-passthrough on`).
+        if ProcessInfo.processInfo.environment["TMUX"] != nil, choice.protocol != nil {
+            return GraphicsProtocol.tmuxPassthrough(String(picture.dropLast())) + "\n"
+        }
+        return picture
     }
 }
 

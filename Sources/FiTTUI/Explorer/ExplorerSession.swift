@@ -12,6 +12,9 @@ struct ExplorerSession {
     var state: AppState
     /// The canvas through an image protocol (nil: half blocks).
     private var canvasGraphics: CanvasGraphics?
+    /// Inside tmux the pictures go through its passthrough (asked for by name: `auto` keeps
+    /// half blocks there); they land right where the pane starts at the window's top left.
+    private let throughTmux = ProcessInfo.processInfo.environment["TMUX"] != nil
 
     /// Keys closer together than this (seconds) count as a key held down: the canvas falls back
     /// to half blocks until no key has come for ``heldKeyRelease``.
@@ -70,7 +73,7 @@ struct ExplorerSession {
                 if state.position != before || !state.playing { dirty = true }
             }
         }
-        if let clear = canvasGraphics?.hide().output, !clear.isEmpty { terminal.writeRaw(clear) }
+        if let clear = canvasGraphics?.hide().output, !clear.isEmpty { terminal.writeRaw(forTerminal(clear)) }
     }
 
     /// Draws one frame: the cells through ncurses, then the canvas pictures through the image
@@ -98,7 +101,12 @@ struct ExplorerSession {
         canvasGraphics = graphics
         pending = update.pending
         if update.repaint { terminal.repaintEverything() }
-        terminal.draw(composer.compose(state), then: update.output)
+        terminal.draw(composer.compose(state), then: forTerminal(update.output))
+    }
+
+    /// `output` as the terminal must receive it: wrapped in tmux's passthrough inside tmux.
+    private func forTerminal(_ output: String) -> String {
+        throughTmux && !output.isEmpty ? GraphicsProtocol.tmuxPassthrough(output) : output
     }
 
     /// Seconds on the monotonic clock.

@@ -74,6 +74,12 @@ enum GraphicsProtocol: String, CaseIterable, Sendable {
         return "\u{1B}7\u{1B}[\(placement.y + 1);\(placement.x + 1)H" + body + "\u{1B}8"
     }
 
+    /// `sequence` wrapped in tmux's passthrough (`ESC P tmux; … ESC \`, every ESC inside doubled),
+    /// so that tmux hands it to the terminal it runs in.
+    static func tmuxPassthrough(_ sequence: String) -> String {
+        "\u{1B}Ptmux;" + sequence.replacingOccurrences(of: "\u{1B}", with: "\u{1B}\u{1B}") + "\u{1B}\\"
+    }
+
     /// What removes every image this program placed (kitty: delete all placements and their
     /// data); `nil` where only redrawing the cells removes them (sixel, iTerm2).
     var clearAll: String? { self == .kitty ? "\u{1B}_Ga=d,d=A,q=2\u{1B}\\" : nil }
