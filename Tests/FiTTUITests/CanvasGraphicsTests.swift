@@ -13,9 +13,11 @@ import Testing
         CanvasImage(x: x, y: y, columns: 4, rows: 2, image: image)
     }
 
+    /// The 2×1 picture in a 4×2-cell area of 8×16-px cells: 32×16 px, 4×1 cells, centred
+    /// (here the top row: half a row to spare rounds down).
     @Test func kittyPlacesAtTheBoxAndRestoresTheCursor() throws {
         let out = try #require(try GraphicsProtocol.kitty.place(Self.box(Self.red), id: 1, cellPixels: nil))
-        #expect(out == "\u{1B}7\u{1B}[5;11H\u{1B}_Ga=T,f=24,s=2,v=1,i=1,c=4,r=2,C=1,q=2,m=0;/wAAAAD/\u{1B}\\\u{1B}8")
+        #expect(out == "\u{1B}7\u{1B}[5;11H\u{1B}_Ga=T,f=24,s=2,v=1,i=1,c=4,r=1,C=1,q=2,m=0;/wAAAAD/\u{1B}\\\u{1B}8")
         #expect(GraphicsProtocol.kitty.clearAll == "\u{1B}_Ga=d,d=A,q=2\u{1B}\\")
         #expect(GraphicsProtocol.sixel.clearAll == nil && GraphicsProtocol.iterm.clearAll == nil)
         #expect(try GraphicsProtocol.none.place(Self.box(Self.red), id: 1, cellPixels: nil) == nil)
@@ -24,7 +26,7 @@ import Testing
     @Test func itermGivesTheBoxInCells() throws {
         let out = try #require(try GraphicsProtocol.iterm.place(Self.box(Self.red), id: 1, cellPixels: nil))
         #expect(out.hasPrefix("\u{1B}7\u{1B}[5;11H\u{1B}]1337;File=inline=1;size=") && out.hasSuffix("\u{07}\u{1B}8"))
-        #expect(out.contains(";width=4;height=2;preserveAspectRatio=1:"))
+        #expect(out.contains(";width=4;height=1;preserveAspectRatio=1:"))
     }
 
     /// Sixel fills the box in terminal pixels: 4×2 cells of 6×13 px hold 24×26 px; the 2×1 picture
@@ -75,9 +77,10 @@ import Testing
         #expect(!k.repaint && k.output.hasPrefix(GraphicsProtocol.kitty.clearAll!) && k.output.contains("\u{1B}[7;11H"))
     }
 
-    /// The composer's boxes are where the half-block art goes, and with `pixelCanvas` those
-    /// cells are left blank for the picture.
-    @Test func canvasBoxesMatchTheHalfBlockArt() {
+    /// The composer's areas are the panels below their labels (the half-block art lies inside),
+    /// with `pixelCanvas` those cells are left blank, and a picture fills its area in one
+    /// direction with the aspect ratio kept, centred.
+    @Test func canvasAreasHoldTheArtAndPicturesFillThem() {
         var state = AppState(model: ReducerTests.model)
         (state.columns, state.rows) = (100, 30)
         _ = reduce(&state, .generate)
@@ -87,30 +90,36 @@ import Testing
         _ = reduce(&state, .stepArrived(generation: 1, lane: 0, frame: StepFrame(index: 0, count: 4, t: 0, xt: picture, x0: picture),
                                         stepsPerSecond: 1))
         var composer = ScreenComposer(theme: .default, renderer: HalfBlockRenderer())
-        let boxes = composer.canvasImages(state)
-        #expect(boxes.count == 1)
-        let box = boxes[0]
-        #expect(box.image == picture)
+        let areas = composer.canvasImages(state)
+        #expect(areas.count == 1)
+        let area = areas[0]
+        #expect(area.image == picture && area.x == ScreenComposer.sidebarWidth + 1 && area.y == 2)
         let art = composer.compose(state)
         composer.pixelCanvas = true
         let blank = composer.compose(state)
-        let background = ScreenComposer(theme: .default, renderer: HalfBlockRenderer()).theme[.canvasBackground]
-        // Every cell of the art lies in the box, and the box is exactly the art's extent.
+        let background = composer.theme[.canvasBackground]
         var artCells: [(Int, Int)] = []
         for y in 0..<state.rows {
             for x in ScreenComposer.sidebarWidth..<state.columns where art[x, y] != blank[x, y] { artCells.append((x, y)) }
         }
         #expect(!artCells.isEmpty)
-        #expect(artCells.allSatisfy { $0.0 >= box.x && $0.0 < box.x + box.columns && $0.1 >= box.y && $0.1 < box.y + box.rows })
-        #expect(artCells.map(\.0).min() == box.x && artCells.map(\.0).max() == box.x + box.columns - 1)
-        #expect(artCells.map(\.1).min() == box.y && artCells.map(\.1).max() == box.y + box.rows - 1)
-        #expect((box.x..<(box.x + box.columns)).allSatisfy { blank[$0, box.y].background == background })
-        // x_t and x0 side by side: two boxes, the second right of the first.
+        #expect(artCells.allSatisfy { $0.0 >= area.x && $0.0 < area.x + area.columns && $0.1 >= area.y && $0.1 < area.y + area.rows })
+        #expect((area.y..<(area.y + area.rows)).allSatisfy { y in (area.x..<(area.x + area.columns)).allSatisfy { blank[$0, y].background == background } })
+        for cell in [TerminalQuery.PixelSize(width: 8, height: 16), .init(width: 6, height: 13), .init(width: 10, height: 24)] {
+            let box = area.fitted(cellPixels: cell)
+            // Fills the width or the height, keeps the aspect ratio (to a pixel), stays centred and inside.
+            #expect(box.width == area.columns * cell.width || box.height == area.rows * cell.height, "\(box)")
+            #expect(abs(box.width * picture.height - box.height * picture.width) <= max(picture.width, picture.height), "\(box)")
+            #expect(box.column >= area.x && box.column + box.columns <= area.x + area.columns)
+            #expect(box.row >= area.y && box.row + box.rows <= area.y + area.rows)
+            #expect(abs((box.column - area.x) - (area.x + area.columns - box.column - box.columns)) <= 1)
+        }
+        // x_t and x0 side by side: two areas, the second right of the first.
         var both = state
         both.view = .both
         let pair = composer.canvasImages(both)
         #expect(pair.count == 2 && pair[0].x + pair[0].columns <= pair[1].x && pair[0].y == pair[1].y)
-        // Too small, or nothing generated: no boxes.
+        // Too small, or nothing generated: nothing.
         var small = state
         (small.columns, small.rows) = (40, 10)
         #expect(composer.canvasImages(small).isEmpty)

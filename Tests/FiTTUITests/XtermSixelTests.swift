@@ -60,7 +60,7 @@ import Testing
         let terminal = try ChildProcess.spawn(["/usr/bin/env", "DISPLAY=\(display)", "/usr/bin/xterm", "-ti", "vt340",
                                                "-xrm", "XTerm*decTerminalID: vt340", "-xrm", "XTerm*numColorRegisters: 256",
                                                "-geometry", "100x32+0+0", "-bg", "black", "-fg", "white", "-e", "sh", "-c",
-                                               "cd \(folder) && \(CommandLineTests.binary) explore --graphics sixel --seed 3 --out-dir out; sleep 60"])
+                                               "cd \(folder) && \(CommandLineTests.binary) explore --graphics sixel --seed 3 --out-dir out; sleep 300"])
         defer { kill(terminal, SIGKILL); waitpid(terminal, nil, 0) }
         func xdotool(_ command: String) {
             // Focus, then type as a real keyboard would: xterm ignores events sent to a window (XSendEvent).
@@ -77,12 +77,12 @@ import Testing
         type("g")
         // Export until the finished image is there (the generation takes a few seconds).
         var exported: String?
-        for _ in 0..<60 where exported == nil {
+        for _ in 0..<180 where exported == nil {   // seconds; a debug build (unoptimised FiTKit) takes a minute or more
             Thread.sleep(forTimeInterval: 1)
             type("e")
             exported = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/out"))?.first { $0.hasSuffix(".png") }
         }
-        let png = try #require(exported, "the explorer exported nothing within a minute")
+        let png = try #require(exported, "the explorer exported nothing within three minutes")
         let image = try PNGFile.read(folder + "/out/" + png).image
         // The explorer replays the trajectory once when it finishes: End shows the finished image.
         Thread.sleep(forTimeInterval: 0.5)
@@ -92,9 +92,9 @@ import Testing
         let shotCopy = folder + "/explorer.ppm"
         try? FileManager.default.removeItem(atPath: shotCopy)
         try? FileManager.default.copyItem(atPath: shot, toPath: shotCopy)
-        // Where the picture must be: the composer's box for this screen (100×32 cells, one lane,
-        // the exported picture) in xterm's cells (its window less a 2-px border), filled as
-        // GraphicsProtocol.place fills it.
+        // Where the picture must be: the composer's area for this screen (100×32 cells, one lane,
+        // the exported picture) filled as GraphicsProtocol.place fills it, in xterm's cells (its
+        // window less a 2-px border).
         let geometry = try #require(try Self.run("DISPLAY=\(display) xdotool search --class xterm | head -1 | xargs -I{} env DISPLAY=\(display) xdotool getwindowgeometry {}", in: folder)
             .components(separatedBy: "Geometry: ").last?.split(separator: "\n").first)
         let windowSize = geometry.split(separator: "x").compactMap { Int($0) }
@@ -104,16 +104,17 @@ import Testing
         (state.columns, state.rows) = (100, 32)
         _ = reduce(&state, .generate)
         _ = reduce(&state, .stepArrived(generation: 1, lane: 0, frame: StepFrame(index: 0, count: 1, t: 0, xt: image, x0: image), stepsPerSecond: 1))
-        let box = try #require(ScreenComposer(theme: .default, renderer: HalfBlockRenderer()).canvasImages(state).first)
-        let scale = min(Double(box.columns * cell.width) / Double(image.width), Double(box.rows * cell.height) / Double(image.height))
-        let (boxW, boxH) = (Int(Double(image.width) * scale), Int(Double(image.height) * scale))
-        let (x0, top) = (2 + box.x * cell.width, 2 + box.y * cell.height)
+        let area = try #require(ScreenComposer(theme: .default, renderer: HalfBlockRenderer()).canvasImages(state).first)
+        let box = area.fitted(cellPixels: .init(width: cell.width, height: cell.height))
+        let (boxW, boxH) = (box.width, box.height)
+        let (x0, top) = (2 + box.column * cell.width, 2 + box.row * cell.height)
+        let areaRight = 2 + (area.x + area.columns) * cell.width
         let sidebar = ScreenComposer.sidebarWidth * cell.width
         func lit(_ x: Int, _ y: Int) -> Bool { let i = 3 * (y * width + x); return Int(rgb[i]) + Int(rgb[i + 1]) + Int(rgb[i + 2]) > 30 }
         let litInBox = (top..<(top + boxH)).reduce(0) { sum, y in sum + (x0..<(x0 + boxW)).filter { lit($0, y) }.count }
         #expect(litInBox * 10 >= boxW * boxH * 9, "only \(litInBox) of \(boxW * boxH) pixels of the picture's box are lit")
         // Beside the picture the canvas stays the explorer's black background.
-        let besideRange = (x0 + boxW + cell.width)..<(x0 + boxW + 8 * cell.width)
+        let besideRange = min(x0 + boxW + 2, areaRight)..<areaRight
         let beside = (top..<(top + boxH)).reduce(0) { sum, y in sum + besideRange.filter { lit($0, y) }.count }
         #expect(beside == 0, "\(beside) lit pixels beside the picture")
         // Sample the centre of every image pixel's square and compare colours.

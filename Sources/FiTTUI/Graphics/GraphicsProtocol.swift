@@ -45,33 +45,31 @@ enum GraphicsProtocol: String, CaseIterable, Sendable {
         }
     }
 
-    /// The escape sequences that show `placement`'s image in its cell box, with the cursor at the
-    /// box's top-left cell; the cursor is saved and restored around them (DECSC/DECRC), so
-    /// ncurses' idea of it stays right. kitty uses image id `id` (replacing an earlier one of that
-    /// id); sixel resamples to the box's size in pixels, `cellPixels` per cell (8×16 when the
-    /// terminal does not say). `nil` for ``none``.
+    /// The escape sequences that show `placement`'s picture filling its area (``CanvasImage/fitted(cellPixels:)``),
+    /// the cursor moved to the picture's top-left cell and saved and restored around them
+    /// (DECSC/DECRC), so ncurses' idea of it stays right. kitty uses image id `id` (replacing an
+    /// earlier one of that id) and gets the box in cells; iTerm2 likewise; sixel, which draws
+    /// terminal pixels, is resampled to the box's pixel size (whole enlargement factors when they
+    /// fill it exactly). `nil` for ``none``.
     func place(_ placement: CanvasImage, id: Int, cellPixels: TerminalQuery.PixelSize?) throws -> String? {
+        let box = placement.fitted(cellPixels: cellPixels)
         let body: String
         switch self {
         case .none:
             return nil
         case .kitty:
             // C=1: the cursor stays; the placement replaces image `id`.
-            body = Self.kittyTransmit(placement.image, keys: "i=\(id),c=\(placement.columns),r=\(placement.rows),C=1")
+            body = Self.kittyTransmit(placement.image, keys: "i=\(id),c=\(box.columns),r=\(box.rows),C=1")
         case .iterm:
-            body = try Self.itermImage(placement.image, size: "width=\(placement.columns);height=\(placement.rows)")
+            body = try Self.itermImage(placement.image, size: "width=\(box.columns);height=\(box.rows)")
         case .sixel:
-            let cell = cellPixels ?? TerminalQuery.PixelSize(width: 8, height: 16)
-            let maxW = max(1, placement.columns * cell.width), maxH = max(1, placement.rows * cell.height)
             let image = placement.image
-            let scale = min(Double(maxW) / Double(max(image.width, 1)), Double(maxH) / Double(max(image.height, 1)))
-            let w = max(1, Int(Double(image.width) * scale)), h = max(1, Int(Double(image.height) * scale))
-            let factor = min(w / max(image.width, 1), h / max(image.height, 1))
-            let scaled = factor >= 1 && image.width * factor == w && image.height * factor == h
-                ? image.upscaled(by: factor) : HalfBlockRenderer.resample(image, width: w, height: h)
+            let factor = box.width / max(image.width, 1)
+            let scaled = factor >= 1 && image.width * factor == box.width && image.height * factor == box.height
+                ? image.upscaled(by: factor) : HalfBlockRenderer.resample(image, width: box.width, height: box.height)
             body = SixelEncoder.encode(scaled)
         }
-        return "\u{1B}7\u{1B}[\(placement.y + 1);\(placement.x + 1)H" + body + "\u{1B}8"
+        return "\u{1B}7\u{1B}[\(box.row + 1);\(box.column + 1)H" + body + "\u{1B}8"
     }
 
     /// `sequence` wrapped in tmux's passthrough (`ESC P tmux; … ESC \`, every ESC inside doubled),

@@ -11,7 +11,7 @@ struct ScreenComposer {
     var theme: Theme
     var renderer: HalfBlockRenderer
     /// The canvas pictures are shown through an image protocol (``canvasImages(_:)``): their
-    /// boxes stay blank here.
+    /// areas stay blank here.
     var pixelCanvas = false
 
     func compose(_ state: AppState) -> CellGrid {
@@ -121,8 +121,8 @@ struct ScreenComposer {
         return panels
     }
 
-    /// The canvas pictures and the cell boxes the half-block art would fill (aspect ratio kept,
-    /// centred in each panel): what an image protocol draws instead. Empty when the screen is
+    /// The canvas pictures and the cell area of each panel below its label, which an image
+    /// protocol fills (aspect ratio kept) instead of the half-block art. Empty when the screen is
     /// too small or nothing has been generated.
     func canvasImages(_ s: AppState) -> [CanvasImage] {
         guard s.columns >= Self.minimumColumns, s.rows >= Self.minimumRows, !s.lanes.isEmpty else { return [] }
@@ -133,10 +133,7 @@ struct ScreenComposer {
         guard columns > 0, rows > 0 else { return [] }
         return panels.enumerated().compactMap { i, panel in
             guard let image = panel.image, image.width > 0, image.height > 0 else { return nil }
-            let (w, h) = renderer.fittedSize(of: image, columns: columns, rows: rows)
-            let cellRows = (h + renderer.pixelsPerCell - 1) / renderer.pixelsPerCell
-            return CanvasImage(x: r.x + i * panelWidth + 1 + (columns - w) / 2, y: r.y + 1 + (rows - cellRows) / 2,
-                               columns: w, rows: cellRows, image: image)
+            return CanvasImage(x: r.x + i * panelWidth + 1, y: r.y + 1, columns: columns, rows: rows, image: image)
         }
     }
 
