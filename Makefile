@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FIXTURES := Tests/FiTKitTests/Fixtures/forward
 THREADS ?= $(shell nproc)
 
-.PHONY: all deps venv build release install uninstall run test test-swift test-python test-fuzz fuzz fixtures bench clean \
+.PHONY: all deps venv build release install uninstall run test test-swift test-python test-fuzz test-portable fuzz fixtures bench clean \
         dataset vae train export-model embedded-fixtures evaluate samples plot-training
 
 all: build
@@ -53,8 +53,13 @@ uninstall:
 run: release
 	.build/release/fit explore
 
-## test: set up and run every test (Swift, Python, and the fuzz targets for FUZZ_SECONDS each)
-test: venv test-swift test-python test-fuzz
+## test: set up and run every test (Swift, Python, the fuzz targets for FUZZ_SECONDS each, and
+## the portable release binary's libraries)
+test: venv test-swift test-python test-fuzz test-portable
+
+## test-portable: the release binary links only Debian libraries (Tests/check-portable.sh)
+test-portable: release
+	Tests/check-portable.sh .build/release/fit
 
 FUZZ_SECONDS ?= 20
 
