@@ -130,4 +130,18 @@ import Testing
         #expect(GraphicsProtocol.tmuxPassthrough("\u{1B}_Ga=T;AAAA\u{1B}\\") == "\u{1B}Ptmux;\u{1B}\u{1B}_Ga=T;AAAA\u{1B}\u{1B}\\\u{1B}\\")
         #expect(GraphicsProtocol.tmuxPassthrough("") == "\u{1B}Ptmux;\u{1B}\\")
     }
+
+    /// A protocol asked for by name is used, even inside tmux (through its passthrough); GNU
+    /// screen always gets half blocks; `auto` takes the environment's guess without asking when
+    /// it cannot ask.
+    @Test func graphicsChoiceResolves() {
+        let plain = ["TERM": "xterm-256color"]
+        #expect(GraphicsChoice.kitty.resolved(guess: .none, askable: false, environment: plain).0 == .kitty)
+        #expect(GraphicsChoice.sixel.resolved(guess: .kitty, askable: false, environment: ["TMUX": "x", "TERM": "screen-256color"]).0 == .sixel)
+        #expect(GraphicsChoice.kitty.resolved(guess: .none, askable: false, environment: ["STY": "1.pts-0", "TERM": "screen"]).0 == .none)
+        #expect(GraphicsChoice.iterm.resolved(guess: .none, askable: false, environment: ["TERM": "screen.xterm-256color"]).0 == .none)
+        #expect(GraphicsChoice.auto.resolved(guess: .kitty, askable: false, environment: plain).0 == .kitty)
+        #expect(GraphicsChoice.auto.resolved(guess: .none, askable: false, environment: plain).0 == .none)
+        #expect(GraphicsChoice.none.resolved(guess: .kitty, askable: true, environment: plain).0 == .none)
+    }
 }

@@ -54,10 +54,12 @@ import Testing
         let cli = CommandLineTests()
         let png = cli.scratch("g.png")
         try PNGFile.write(Self.tiny, to: png)
-        let kitty = try cli.fit(["view", png, "--graphics", "kitty", "--columns", "4"], environment: ["TMUX": ""])
+        // Outside any multiplexer, whatever runs the tests.
+        let bare = ["TMUX": "", "STY": "", "TERM": "xterm-256color"]
+        let kitty = try cli.fit(["view", png, "--graphics", "kitty", "--columns", "4"], environment: bare)
         #expect(kitty.status == 0 && kitty.stdout.hasPrefix("\u{1B}_Ga=T,f=24,s=2,v=1,c=4,q=2,m=0;/wAAAAD/"), "\(kitty.stderr)")
         // Inside tmux, asked for by name: through tmux's passthrough, every ESC doubled.
-        let tmux = try cli.fit(["view", png, "--graphics", "kitty", "--columns", "4"], environment: ["TMUX": "/tmp/tmux-0/default,1,0"])
+        let tmux = try cli.fit(["view", png, "--graphics", "kitty", "--columns", "4"], environment: ["TMUX": "/tmp/tmux-0/default,1,0", "STY": "", "TERM": "tmux-256color"])
         #expect(tmux.status == 0 && tmux.stdout.hasPrefix("\u{1B}Ptmux;\u{1B}\u{1B}_Ga=T,f=24,s=2,v=1,c=4,q=2,m=0;/wAAAAD/\u{1B}\u{1B}\\\u{1B}\\"),
                 "\(tmux.stdout.debugDescription)")
         // auto with stdout a pipe: half blocks, whatever the environment says.
@@ -66,7 +68,7 @@ import Testing
         let auto = try cli.fit(["view", rows, "--columns", "2"], environment: ["KITTY_WINDOW_ID": "1"])
         #expect(auto.stdout.contains("▀") && !auto.stdout.contains("\u{1B}_G"))
         let render = try cli.fit(["render", "--model", cli.fixture("pixel-tiny.safetensors"), "--class", "1", "--steps", "2",
-                                  "--seed", "1", "--graphics", "iterm", "--columns", "8"], environment: ["TMUX": ""])
+                                  "--seed", "1", "--graphics", "iterm", "--columns", "8"], environment: bare)
         #expect(render.status == 0 && render.stdout.hasPrefix("\u{1B}]1337;File=inline=1;"), "\(render.stderr)")
     }
 

@@ -50,7 +50,10 @@ enum GraphicsChoice: String, CaseIterable, ExpressibleByArgument {
     /// The protocol to use: the one asked for, else what the environment names (`guess`), else —
     /// for `auto` on a terminal (`askable`) outside tmux and screen — what the terminal answers
     /// to ``TerminalQuery`` (asked here, so before curses starts), with its answer.
-    func resolved(guess: GraphicsProtocol, askable: Bool) -> (GraphicsProtocol, TerminalQuery.Answer?) {
+    /// GNU screen (outside tmux) always gets half blocks: no image sequence survives it.
+    func resolved(guess: GraphicsProtocol, askable: Bool,
+                  environment: [String: String] = ProcessInfo.processInfo.environment) -> (GraphicsProtocol, TerminalQuery.Answer?) {
+        if environment["TMUX"] == nil, environment["STY"] != nil || (environment["TERM"] ?? "").hasPrefix("screen") { return (.none, nil) }
         let chosen = self.protocol ?? guess
         guard self == .auto, chosen == .none, askable, !StdoutTerminal.insideMultiplexer else { return (chosen, nil) }
         let answer = TerminalQuery.ask()
