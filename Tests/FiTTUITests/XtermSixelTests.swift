@@ -24,7 +24,7 @@ import Testing
         let terminal = try ChildProcess.spawn(["/usr/bin/env", "DISPLAY=\(display)", "/usr/bin/xterm", "-ti", "vt340",
                                        "-xrm", "XTerm*decTerminalID: vt340", "-xrm", "XTerm*numColorRegisters: 256",
                                        "-geometry", "80x24+0+0", "-bg", "black", "-fg", "white", "-e", "sh", "-c",
-                                       "\(CommandLineTests.binary) view \(png) --graphics sixel --columns 8; sleep 20"])
+                                       "unset TMUX STY; \(CommandLineTests.binary) view \(png) --graphics sixel --columns 8; sleep 20"])
         defer { kill(terminal, SIGKILL); waitpid(terminal, nil, 0) }
         // Poll screenshots until the picture is there (xterm and fit start in a second or two).
         var red = 0, blue = 0, redBox = (Int.max, Int.min), blueBox = (Int.max, Int.min)
@@ -60,7 +60,7 @@ import Testing
         let terminal = try ChildProcess.spawn(["/usr/bin/env", "DISPLAY=\(display)", "/usr/bin/xterm", "-ti", "vt340",
                                                "-xrm", "XTerm*decTerminalID: vt340", "-xrm", "XTerm*numColorRegisters: 256",
                                                "-geometry", "100x32+0+0", "-bg", "black", "-fg", "white", "-e", "sh", "-c",
-                                               "cd \(folder) && \(CommandLineTests.binary) explore --graphics sixel --seed 3 --out-dir out; sleep 300"])
+                                               "unset TMUX STY; cd \(folder) && \(CommandLineTests.binary) explore --graphics sixel --seed 3 --out-dir out; sleep 300"])
         defer { kill(terminal, SIGKILL); waitpid(terminal, nil, 0) }
         func xdotool(_ command: String) {
             // Focus, then type as a real keyboard would: xterm ignores events sent to a window (XSendEvent).
