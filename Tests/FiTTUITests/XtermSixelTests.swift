@@ -18,14 +18,9 @@ import Testing
         for _ in 0..<32 { for x in 0..<64 { pixels += x < 32 ? [255, 0, 0] : [0, 0, 255] } }
         try PNGFile.write(RGBImage(width: 64, height: 32, pixels: pixels), to: png)
         let display = ":\(70 + Int(getpid() % 25))"
-        let server = try ChildProcess.spawn(["/usr/bin/Xvfb", display, "-screen", "0", "640x480x24"])
-        defer { kill(server, SIGKILL); waitpid(server, nil, 0) }
-        Thread.sleep(forTimeInterval: 1)
-        let terminal = try ChildProcess.spawn(["/usr/bin/env", "DISPLAY=\(display)", "/usr/bin/xterm", "-ti", "vt340",
-                                       "-xrm", "XTerm*decTerminalID: vt340", "-xrm", "XTerm*numColorRegisters: 256",
-                                       "-geometry", "80x24+0+0", "-bg", "black", "-fg", "white", "-e", "sh", "-c",
-                                       "unset TMUX STY; \(CommandLineTests.binary) view \(png) --graphics sixel --columns 8; sleep 20"])
-        defer { kill(terminal, SIGKILL); waitpid(terminal, nil, 0) }
+        let xterm = try Xterm(display: display, screen: "640x480x24", geometry: "80x24",
+                              command: "\(CommandLineTests.binary) view \(png) --graphics sixel --columns 8; sleep 20")
+        defer { xterm.stop() }
         // Poll screenshots until the picture is there (xterm and fit start in a second or two).
         var red = 0, blue = 0, redBox = (Int.max, Int.min), blueBox = (Int.max, Int.min)
         for _ in 0..<20 {
@@ -54,14 +49,9 @@ import Testing
         let folder = URL(fileURLWithPath: cli.scratch("x")).deletingLastPathComponent().path
         let shot = folder + "/shot.ppm"
         let display = ":\(40 + Int(getpid() % 25))"
-        let server = try ChildProcess.spawn(["/usr/bin/Xvfb", display, "-screen", "0", "1024x700x24"])
-        defer { kill(server, SIGKILL); waitpid(server, nil, 0) }
-        Thread.sleep(forTimeInterval: 1)
-        let terminal = try ChildProcess.spawn(["/usr/bin/env", "DISPLAY=\(display)", "/usr/bin/xterm", "-ti", "vt340",
-                                               "-xrm", "XTerm*decTerminalID: vt340", "-xrm", "XTerm*numColorRegisters: 256",
-                                               "-geometry", "100x32+0+0", "-bg", "black", "-fg", "white", "-e", "sh", "-c",
-                                               "unset TMUX STY; cd \(folder) && \(CommandLineTests.binary) explore --graphics sixel --seed 3 --out-dir out; sleep 300"])
-        defer { kill(terminal, SIGKILL); waitpid(terminal, nil, 0) }
+        let xterm = try Xterm(display: display, screen: "1024x700x24", geometry: "100x32",
+                              command: "cd \(folder) && \(CommandLineTests.binary) explore --graphics sixel --seed 3 --out-dir out; sleep 300")
+        defer { xterm.stop() }
         func xdotool(_ command: String) {
             // Focus, then type as a real keyboard would: xterm ignores events sent to a window (XSendEvent).
             let typing = try? ChildProcess.spawn(["/bin/sh", "-c", "export DISPLAY=\(display); xdotool search --class xterm | head -1 | xargs -I{} xdotool windowfocus {}; xdotool \(command)"])
@@ -150,6 +140,26 @@ import Testing
         }
         #expect(same * 10 < (boxW / 2) * (boxH / 2), "\(same) lit pixels of the picture remain under the help overlay")
         type("q")
+    }
+
+    /// An X server (Xvfb) on `display` with one xterm in VT340 mode (sixel, 256 colour registers)
+    /// at the top left, running `command` outside any multiplexer.
+    struct Xterm {
+        let server: pid_t
+        let terminal: pid_t
+
+        init(display: String, screen: String, geometry: String, command: String) throws {
+            server = try ChildProcess.spawn(["/usr/bin/Xvfb", display, "-screen", "0", screen])
+            Thread.sleep(forTimeInterval: 1)
+            terminal = try ChildProcess.spawn(["/usr/bin/env", "DISPLAY=\(display)", "/usr/bin/xterm", "-ti", "vt340",
+                                               "-xrm", "XTerm*decTerminalID: vt340", "-xrm", "XTerm*numColorRegisters: 256",
+                                               "-geometry", "\(geometry)+0+0", "-bg", "black", "-fg", "white", "-e", "sh", "-c",
+                                               "unset TMUX STY; \(command)"])
+        }
+
+        func stop() {
+            for pid in [terminal, server] { kill(pid, SIGKILL); waitpid(pid, nil, 0) }
+        }
     }
 
     /// The standard output of a shell command run in `folder`.

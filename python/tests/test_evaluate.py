@@ -12,6 +12,7 @@ import os
 import stat
 import sys
 from pathlib import Path
+from typing import Tuple
 
 import numpy as np
 import pytest
@@ -338,11 +339,17 @@ if opt("--sheet"):
 '''
 
 
-def test_make_samples_with_a_stub_fit(tmp_path):
+def stub_fit(tmp_path: Path) -> Tuple[Path, Path]:
+    """An executable stand-in for `fit` in tmp_path and the file its calls are logged to."""
     log = tmp_path / "argv.jsonl"
     stub = tmp_path / "fit"
     stub.write_text(STUB.format(python=sys.executable, log=str(log)))
     stub.chmod(stub.stat().st_mode | stat.S_IEXEC)
+    return stub, log
+
+
+def test_make_samples_with_a_stub_fit(tmp_path):
+    stub, log = stub_fit(tmp_path)
     out = tmp_path / "sheets"
     model = tmp_path / "m.safetensors"
     from safetensors.torch import save_file
@@ -375,10 +382,7 @@ def test_make_samples_with_a_stub_fit(tmp_path):
 
 
 def test_generate_with_fit_calls_fit_per_run_of_seeds(tmp_path):
-    log = tmp_path / "argv.jsonl"
-    stub = tmp_path / "fit"
-    stub.write_text(STUB.format(python=sys.executable, log=str(log)))
-    stub.chmod(stub.stat().st_mode | stat.S_IEXEC)
+    stub, log = stub_fit(tmp_path)
     model = tmp_path / "m.safetensors"
     got = E.generate_with_fit(stub, model, [3, 3, 7], [0, 1, 5], 16, 24, "visionyarn", "euler", 30, 4.0,
                               "bf16", 2, vae=tmp_path / "vae.safetensors")
