@@ -300,10 +300,14 @@ def test_fixture_trajectory_reproduces(case):
     stored = load_file(str(FIX / entry["file"]))
     fresh = msf.trajectory_tensors(traj, entry["recorded_steps"])
     assert set(stored) == set(fresh)
+    # Fixed steps: last-bit differences between CPUs' float kernels stay small. dopri5 chooses its
+    # steps from error estimates, so those differences move its step sizes and its states by
+    # up to a few tenths of a percent on another CPU.
+    bound, times_rel, times_abs = (1e-2, 1e-2, 1e-2) if case.endswith("dopri5") else (1e-5, 1e-6, 1e-9)
     for k, v in fresh.items():
         if v.dtype == torch.int64:
             assert torch.equal(stored[k], v), k
         else:
-            assert S.relative_error(v, stored[k]) < 1e-5, k
-    assert traj.times == pytest.approx(entry["times"], rel=1e-6, abs=1e-9)
+            assert S.relative_error(v, stored[k]) < bound, k
+    assert traj.times == pytest.approx(entry["times"], rel=times_rel, abs=times_abs)
     assert [list(s) for s in traj.draws] == entry["draws"]

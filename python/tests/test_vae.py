@@ -22,6 +22,7 @@ PY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PY))
 
 import make_vae_fixtures as mv  # noqa: E402
+from fixture_files import assert_same_fixture  # noqa: E402
 from fit_reference.synthetic_weights import (fnv1a64, splitmix64, synthetic_state_dict,  # noqa: E402
                                              synthetic_tensor, synthetic_torch_state_dict)
 from fit_reference.vae import (SD_VAE_FT_EMA, SD_VAE_FT_EMA_CONFIG_JSON, VAEConfig,  # noqa: E402
@@ -286,7 +287,7 @@ def test_fixtures_regenerate_byte_identically(tmp_path):
     made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     assert made
     for rel in made:
-        assert (tmp_path / rel).read_bytes() == (FIX / rel).read_bytes(), rel
+        assert_same_fixture(tmp_path / rel, FIX / rel)
 
 
 def test_real_fixture_metadata_and_weight_sums():
