@@ -27,7 +27,7 @@ struct Conv2D: Sendable {
         // fp32 stays on Winograd: oneDNN's direct fp32 convolution measured 1.5× slower (docs/cpu.md §4).
         let viaOneDNN = kernelSize == 3 && precision == .bf16
         winograd = kernelSize == 3 && !viaOneDNN ? WinogradWeights(weight) : nil
-        oneDNN = viaOneDNN ? try OneDNNConvolution(weight: weight, bias: bias, precision: precision) : nil
+        oneDNN = viaOneDNN ? try OneDNNConvolution(weight: weight, bias: bias) : nil
     }
 
     /// Convolves `input` (inChannels, h, w) into `output` (outChannels, h·s, w·s), s = 2 when

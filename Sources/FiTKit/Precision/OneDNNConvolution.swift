@@ -1,13 +1,13 @@
 import CDNNL
 import Foundation
 
-/// A 3×3 convolution (stride 1, zero padding 1) as a oneDNN primitive, in bfloat16 (float32
-/// accumulation) or float32: the VAE decoder's convolutions when they do not run as Winograd on
-/// OpenBLAS (docs/cpu.md §4).
+/// A 3×3 convolution (stride 1, zero padding 1) as a oneDNN primitive in bfloat16 with float32
+/// accumulation: the VAE decoder's convolutions in bf16 (in fp32 they run as Winograd on OpenBLAS,
+/// which measured faster than oneDNN's fp32 convolution; docs/cpu.md §4.1).
 ///
 /// oneDNN's fast convolutions read and write channels-last (NHWC) images, while FiTKit keeps
 /// images channel-major (C, H, W). Each call therefore gathers its input into an NHWC buffer in
-/// the primitive's data type — applying the nearest ×2 upsampling and the GroupNorm + SiLU affine
+/// bfloat16 — applying the nearest ×2 upsampling and the GroupNorm + SiLU affine
 /// on the way, as the Winograd path does — runs the primitive into an NHWC float32 buffer, and
 /// scatters that back into (C, H, W), adding the bias (and the output's old values when
 /// accumulating). The weights are reordered once into the layout the primitive wants; there is
@@ -15,8 +15,6 @@ import Foundation
 final class OneDNNConvolution: @unchecked Sendable {
     let outChannels: Int
     let inChannels: Int
-    /// `dnnl_bf16` or `dnnl_f32`: the data type of the input and the weights.
-    let dataType: dnnl_data_type_t
     private let bias: Tensor
     /// The weights in PyTorch's (out, in, 3, 3) layout, float32, for sizes whose primitive wants
     /// a layout other than ``packedDesc`` (see ``makeEntry(height:width:)``).
@@ -48,25 +46,20 @@ final class OneDNNConvolution: @unchecked Sendable {
         }
     }
 
-    /// Bytes per element of ``dataType``.
-    private var elementSize: Int { dataType == dnnl_bf16 ? 2 : 4 }
-
-    /// Reorders `weight` (out, in, 3, 3), float32, for `precision`; `bias` stays float32.
-    init(weight: Tensor, bias: Tensor, precision: Precision) throws {
+    /// Converts and reorders `weight` (out, in, 3, 3), float32; `bias` stays float32.
+    init(weight: Tensor, bias: Tensor) throws {
         precondition(weight.shape.count == 4 && weight.shape[2] == 3 && weight.shape[3] == 3, "a 3×3 convolution weight")
         (outChannels, inChannels) = (weight.shape[0], weight.shape[1])
-        dataType = precision == .bf16 ? dnnl_bf16 : dnnl_f32
         self.bias = bias
         plainWeights = weight
         // The layout the primitive chooses at a typical size serves (almost) every size.
-        let pd = try Self.descriptor(outChannels: outChannels, inChannels: inChannels, height: 64, width: 64,
-                                     dataType: dataType, weights: nil)
+        let pd = try Self.descriptor(outChannels: outChannels, inChannels: inChannels, height: 64, width: 64)
         defer { dnnl_primitive_desc_destroy(pd) }
         guard let chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0) else {
             throw FiTError.oneDNN("the convolution did not report its weights layout")
         }
         packedDesc = chosen.pointee
-        packed = try Self.reordered(weight, to: packedDesc, dataType: dataType)
+        packed = try Self.reordered(weight, to: packedDesc)
     }
 
     deinit { packed.deallocate() }
@@ -79,24 +72,23 @@ final class OneDNNConvolution: @unchecked Sendable {
         let scale = upsampling ? 2 : 1
         let oh = h * scale, ow = w * scale, pixels = oh * ow
         let entry = primitive(height: oh, width: ow)
-        let gathered = UnsafeMutableRawPointer.allocate(byteCount: max(pixels * inChannels * elementSize, 64), alignment: 64)
-        defer { gathered.deallocate() }
-        gather(input, height: h, width: w, scale: scale, normalizing: normalizing, into: gathered)
+        let gathered = BFloat16Buffer(count: pixels * inChannels)
+        gather(input, height: h, width: w, scale: scale, normalizing: normalizing, into: gathered.pointer)
         let result = ScratchPool.shared.borrow(pixels * outChannels)
         defer { ScratchPool.shared.giveBack(result) }
         OneDNN.run(entry.primitive, arguments: [
-            (DNNL_ARG_SRC, entry.source, UnsafeRawPointer(gathered)),
+            (DNNL_ARG_SRC, entry.source, UnsafeRawPointer(gathered.pointer)),
             (DNNL_ARG_WEIGHTS, entry.weightsDesc, UnsafeRawPointer(entry.ownWeights ?? packed)),
             (DNNL_ARG_DST, entry.destination, UnsafeRawPointer(result.pointer)),
         ])
         scatter(result.pointer, pixels: pixels, width: ow, into: output, accumulate: accumulate)
     }
 
-    /// Writes the (upsampled, normalised) input as NHWC rows of ``dataType``, in parallel over
+    /// Writes the (upsampled, normalised) input as NHWC rows of bfloat16, in parallel over
     /// output rows; one channel's row at a time goes through a small float buffer.
     private func gather(_ input: UnsafePointer<Float>, height h: Int, width w: Int, scale: Int,
-                        normalizing: ChannelAffine?, into destination: UnsafeMutableRawPointer) {
-        let ow = w * scale, c = inChannels, bf16 = dataType == dnnl_bf16
+                        normalizing: ChannelAffine?, into destination: UnsafeMutablePointer<UInt16>) {
+        let ow = w * scale, c = inChannels
         Parallel.forEachChunk(count: h * scale, minimumChunk: 1) { rows in
             let row = UnsafeMutablePointer<Float>.allocate(capacity: ow)
             defer { row.deallocate() }
@@ -109,14 +101,8 @@ final class OneDNNConvolution: @unchecked Sendable {
                         for x in 0..<w { row[2 * x] = source[x]; row[2 * x + 1] = source[x] }
                     }
                     normalizing?.apply(row, into: row, count: ow, channel: channel)
-                    let offset = y * ow * c + channel
-                    if bf16 {
-                        let d = destination.assumingMemoryBound(to: UInt16.self) + offset
-                        for x in 0..<ow { d[x * c] = BFloat16.bits(row[x]) }
-                    } else {
-                        let d = destination.assumingMemoryBound(to: Float.self) + offset
-                        for x in 0..<ow { d[x * c] = row[x] }
-                    }
+                    let d = destination + y * ow * c + channel
+                    for x in 0..<ow { d[x * c] = BFloat16.bits(row[x]) }
                 }
             }
         }
@@ -161,8 +147,7 @@ final class OneDNNConvolution: @unchecked Sendable {
     private func makeEntry(height: Int, width: Int) throws -> Entry {
         // The primitive picks its weights layout for this size; when that is not the packed
         // one (oneDNN's implementations differ by size), this size gets its own weight copy.
-        let pd = try Self.descriptor(outChannels: outChannels, inChannels: inChannels, height: height, width: width,
-                                     dataType: dataType, weights: nil)
+        let pd = try Self.descriptor(outChannels: outChannels, inChannels: inChannels, height: height, width: width)
         var own: UnsafeMutableRawPointer?
         defer { dnnl_primitive_desc_destroy(pd) }
         guard let wmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0),
@@ -172,7 +157,7 @@ final class OneDNNConvolution: @unchecked Sendable {
         }
         var (wanted, packedCopy) = (wmd.pointee, packedDesc)
         if dnnl_memory_desc_equal(&wanted, &packedCopy) == 0 {
-            own = try Self.reordered(plainWeights, to: wanted, dataType: dataType)
+            own = try Self.reordered(plainWeights, to: wanted)
         }
         var p: dnnl_primitive_t?
         let status = dnnl_primitive_create(&p, pd)
@@ -183,20 +168,15 @@ final class OneDNNConvolution: @unchecked Sendable {
         return Entry(primitive: p, source: smd.pointee, weightsDesc: wanted, destination: dmd.pointee, ownWeights: own)
     }
 
-    /// A convolution's primitive descriptor (the caller destroys it): NHWC input of `dataType`,
-    /// NHWC float32 output, weights in `weights` (nil: the layout the primitive prefers).
-    private static func descriptor(outChannels: Int, inChannels: Int, height: Int, width: Int,
-                                   dataType: dnnl_data_type_t, weights: dnnl_memory_desc_t?) throws -> dnnl_primitive_desc_t {
+    /// A convolution's primitive descriptor (the caller destroys it): NHWC bfloat16 input, NHWC
+    /// float32 output, bfloat16 weights in the layout the primitive prefers.
+    private static func descriptor(outChannels: Int, inChannels: Int, height: Int, width: Int) throws -> dnnl_primitive_desc_t {
         guard let engine = OneDNN.engine else { throw FiTError.oneDNN("no CPU engine") }
         var src = dnnl_memory_desc_t(), wei = dnnl_memory_desc_t(), dst = dnnl_memory_desc_t()
-        try OneDNN.check(fit_dnnl_image(&src, Int64(inChannels), Int64(height), Int64(width), dataType, dnnl_nhwc), "convolution input")
+        try OneDNN.check(fit_dnnl_image(&src, Int64(inChannels), Int64(height), Int64(width), dnnl_bf16, dnnl_nhwc), "convolution input")
         try OneDNN.check(fit_dnnl_image(&dst, Int64(outChannels), Int64(height), Int64(width), dnnl_f32, dnnl_nhwc), "convolution output")
-        if let weights {
-            wei = weights
-        } else {
-            try OneDNN.check(fit_dnnl_filter(&wei, Int64(outChannels), Int64(inChannels), 3, dataType, dnnl_format_tag_any),
-                             "convolution weights")
-        }
+        try OneDNN.check(fit_dnnl_filter(&wei, Int64(outChannels), Int64(inChannels), 3, dnnl_bf16, dnnl_format_tag_any),
+                         "convolution weights")
         var desc = dnnl_convolution_desc_t()
         try OneDNN.check(fit_dnnl_convolution(&desc, &src, &wei, &dst, 1), "convolution_forward_desc_init")
         var pd: dnnl_primitive_desc_t?
@@ -204,8 +184,8 @@ final class OneDNNConvolution: @unchecked Sendable {
         return pd!
     }
 
-    /// `weight` (out, in, 3, 3) float32 reordered into `layout` (of `dataType`), in a new buffer.
-    private static func reordered(_ weight: Tensor, to layout: dnnl_memory_desc_t, dataType: dnnl_data_type_t) throws -> UnsafeMutableRawPointer {
+    /// `weight` (out, in, 3, 3) float32 converted and reordered into `layout`, in a new buffer.
+    private static func reordered(_ weight: Tensor, to layout: dnnl_memory_desc_t) throws -> UnsafeMutableRawPointer {
         var plain = dnnl_memory_desc_t(), target = layout
         try OneDNN.check(fit_dnnl_filter(&plain, Int64(weight.shape[0]), Int64(weight.shape[1]), 3, dnnl_f32, dnnl_oihw),
                          "convolution weights")

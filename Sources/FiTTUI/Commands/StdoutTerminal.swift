@@ -20,6 +20,9 @@ struct StdoutTerminal {
         graphics = columns == nil ? .none : GraphicsProtocol.guess(environment: env)
     }
 
+    /// Inside tmux, where image sequences go through its passthrough.
+    static var insideTmux: Bool { ProcessInfo.processInfo.environment["TMUX"] != nil }
+
     /// Inside tmux or screen, whose passthrough must be asked for explicitly.
     static var insideMultiplexer: Bool {
         let env = ProcessInfo.processInfo.environment
@@ -33,7 +36,7 @@ struct StdoutTerminal {
             return AnsiWriter.picture(image, columns: columns, mode: mode)
         }
         // Asked for by name inside tmux: through tmux's passthrough (needs `set -g allow-passthrough on`).
-        if ProcessInfo.processInfo.environment["TMUX"] != nil, choice.protocol != nil {
+        if Self.insideTmux, choice.protocol != nil {
             return GraphicsProtocol.tmuxPassthrough(String(picture.dropLast())) + "\n"
         }
         return picture
@@ -55,7 +58,8 @@ enum GraphicsChoice: String, CaseIterable, ExpressibleByArgument {
                   environment: [String: String] = ProcessInfo.processInfo.environment) -> (GraphicsProtocol, TerminalQuery.Answer?) {
         if environment["TMUX"] == nil, environment["STY"] != nil || (environment["TERM"] ?? "").hasPrefix("screen") { return (.none, nil) }
         let chosen = self.protocol ?? guess
-        guard self == .auto, chosen == .none, askable, !StdoutTerminal.insideMultiplexer else { return (chosen, nil) }
+        // Past the screen check, the multiplexer left is tmux: `auto` does not ask through it.
+        guard self == .auto, chosen == .none, askable, environment["TMUX"] == nil else { return (chosen, nil) }
         let answer = TerminalQuery.ask()
         return (answer?.best ?? .none, answer)
     }

@@ -14,7 +14,7 @@ struct ExplorerSession {
     private var canvasGraphics: CanvasGraphics?
     /// Inside tmux the pictures go through its passthrough (asked for by name: `auto` keeps
     /// half blocks there); they land right where the pane starts at the window's top left.
-    private let throughTmux = ProcessInfo.processInfo.environment["TMUX"] != nil
+    private let throughTmux = StdoutTerminal.insideTmux
 
     /// Keys closer together than this (seconds) count as a key held down: the canvas falls back
     /// to half blocks until no key has come for ``heldKeyRelease``.
