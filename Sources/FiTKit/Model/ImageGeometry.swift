@@ -31,6 +31,17 @@ public struct ImageGeometry: Sendable, Equatable {
         return (numbers[0], numbers.count == 2 ? numbers[1] : numbers[0])
     }
 
+    /// `width × height` snapped to the nearest size this model can make.
+    public func snapped(width: Int, height: Int) -> (width: Int, height: Int) {
+        Self.snapped(width: width, height: height, step: sizeStep, maximumSide: maximumSide)
+    }
+
+    /// `width × height` rounded to the nearest multiples of `step`, each side within `step…maximumSide`.
+    public static func snapped(width: Int, height: Int, step: Int, maximumSide: Int) -> (width: Int, height: Int) {
+        func snap(_ v: Int) -> Int { min(max(Int((Double(v) / Double(step)).rounded()) * step, step), maximumSide) }
+        return (snap(width), snap(height))
+    }
+
     /// The grid (height, width in model cells) for an image of `width × height` pixels, or an
     /// error naming the nearest sizes the model can make.
     public func grid(width: Int, height: Int) throws -> (height: Int, width: Int) {

@@ -55,9 +55,9 @@ struct GenerateCommand: ParsableCommand {
         try Console.reportingErrors {
             let record = try from.map { path in try GenerationRecord.from(pngText: try PNGFile.read(path).text, path: path) }
             let loaded = try model.load(orRecorded: record)
-            let plan = try GenerationPlan(options: sampling, model: loaded, record: record,
-                                          output: .init(out: out, trajectoryFolder: trajectory, sheet: sheet, force: force, scale: scale))
-            try plan.generate(count: count, quiet: quiet)
+            let plan = try GenerationPlan(model: loaded, request: try sampling.request(), record: record)
+            let files = GenerationFiles(out: out, trajectoryFolder: trajectory, sheet: sheet, force: force, scale: scale)
+            try files.write(plan, count: count, progress: { ProgressReporter(quiet: quiet, label: $0) })
         }
     }
 }

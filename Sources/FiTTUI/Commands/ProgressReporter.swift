@@ -3,7 +3,7 @@ import Foundation
 
 /// Progress on stderr: a live bar when stderr is a terminal, one line per image otherwise,
 /// nothing when quiet.
-final class ProgressReporter {
+final class ProgressReporter: GenerationProgress {
     private let quiet: Bool
     private let interactive: Bool
     private let label: String
@@ -31,8 +31,8 @@ final class ProgressReporter {
     }
 
     /// Says that the VAE decode is running (it takes seconds on a CPU), on a terminal only.
-    func note(decoding: Bool) {
-        guard decoding, !quiet, interactive else { return }
+    func note(decoding slow: Bool) {
+        guard slow, !quiet, interactive else { return }
         FileHandle.standardError.write(Data("\r\(label) decoding with the VAE…\u{1B}[K".utf8))
     }
 

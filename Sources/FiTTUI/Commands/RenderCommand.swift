@@ -49,9 +49,9 @@ struct RenderCommand: ParsableCommand {
         runtime.apply()
         try Console.reportingErrors {
             let loaded = try model.load()
-            let plan = try GenerationPlan(options: sampling, model: loaded, record: nil)
+            let plan = try GenerationPlan(model: loaded, request: try sampling.request())
             if sampling.seed == nil { Console.note("seed \(plan.seed) (pass --seed \(plan.seed) to make this image again)") }
-            var iterator = try DenoisingTrajectory(model: loaded.model, parameters: plan.parameters(seed: plan.seed)).makeIterator()
+            var iterator = try plan.trajectory(seed: plan.seed).makeIterator()
             if let step, let planned = iterator.plannedSteps, step > planned {
                 throw FiTError.invalidInput("--step \(step) is beyond the last step of this run (\(planned)); use 1…\(planned) or leave --step out for the final image")
             }

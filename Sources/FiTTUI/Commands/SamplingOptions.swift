@@ -36,4 +36,12 @@ struct SamplingOptions: ParsableArguments {
         if let scalePow, !(0...100).contains(scalePow) { throw ValidationError("--scale-pow must be in 0…100, got \(scalePow)") }
         if let guidedChannels, guidedChannels < 0 { throw ValidationError("--guided-channels must be ≥ 0") }
     }
+
+    /// What was asked for, as the pipeline takes it.
+    func request() throws -> GenerationRequest {
+        var request = GenerationRequest(classLabel: classLabel, steps: steps, sampler: sampler, cfg: cfg, scalePow: scalePow,
+                                        guidedChannels: guidedChannels, seed: seed, rope: RoPEChoice(rope.scaling))
+        if let size { try request.setSize(size) }
+        return request
+    }
 }

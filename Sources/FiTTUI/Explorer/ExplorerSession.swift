@@ -27,7 +27,7 @@ struct ExplorerSession {
         self.loaded = loaded
         self.themes = themes
         self.exporter = exporter
-        worker = GenerationWorker(model: loaded.model, decoder: loaded.decoder)
+        worker = GenerationWorker(loaded: loaded)
         state = AppState(model: info)
         state.themeNames = themes.map(\.name)
         canvasGraphics = graphics == .none ? nil : CanvasGraphics(graphics: graphics, cellPixels: terminal.cellPixels)
@@ -127,7 +127,7 @@ struct ExplorerSession {
         for effect in reduce(&state, action) {
             switch effect {
             case .startGeneration(let generation, let lanes):
-                worker.start(generation: generation, lanes: lanes.map { ($0, state.model.rope(for: $0)) })
+                worker.start(generation: generation, lanes: lanes.map { state.model.request(for: $0) })
             case .decodeStep(let generation, let lane, let index):
                 worker.decode(generation: generation, lane: lane, index: index)
             case .cancelGeneration(let through):

@@ -16,8 +16,7 @@ struct Exporter {
         var written: [String] = []
         for (lane, (image, suffix)) in zip(state.lanes, images) {
             let s = lane.settings
-            let record = loaded.record(classID: s.classID, width: s.width, height: s.height, steps: s.steps, sampler: s.sampler,
-                                       cfg: s.cfg, seed: s.seed, rope: state.model.rope(for: s))
+            let record = try GenerationPlan(model: loaded, request: state.model.request(for: s)).record(seed: s.seed)
             var stem = "\(loaded.className(s.classID) ?? "class\(s.classID)")-\(s.seed)"
             if state.lanes.count > 1 { stem += "-" + Self.fileNamePart(lane.label) }
             let path = uniquePath("\(folder)/\(stem.replacingOccurrences(of: "/", with: "-"))-\(suffix)")

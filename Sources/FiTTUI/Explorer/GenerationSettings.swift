@@ -45,11 +45,14 @@ struct ModelInfo: Equatable, Sendable {
     var recommended = ModelMetadata.RecommendedSampling()
     /// The transformer's precision (`--precision`), shown in the sidebar.
     var precision = Precision.fp32
+    /// Pixels per cell of the model's grid (the VAE factor for latent models); nil: `sizeStep`
+    /// (patch 1). The RoPE advice is given in cells.
+    var pixelsPerCell: Int?
 
     static func == (a: ModelInfo, b: ModelInfo) -> Bool {
         a.name == b.name && a.classNames == b.classNames && a.defaults == b.defaults
             && a.previewsAreApproximate == b.previewsAreApproximate && a.recommended == b.recommended
-            && a.precision == b.precision
+            && a.precision == b.precision && a.pixelsPerCell == b.pixelsPerCell
             && a.sizePresets == b.sizePresets
     }
 
@@ -57,7 +60,14 @@ struct ModelInfo: Equatable, Sendable {
     /// recommendation for its size (`nil`: the model's own).
     func rope(for s: GenerationSettings) -> RoPEScaling? {
         guard s.extrapolation == .auto else { return s.extrapolation.scaling }
-        return recommended.rope(height: s.height / sizeStep, width: s.width / sizeStep)
+        let cell = pixelsPerCell ?? sizeStep
+        return recommended.rope(height: s.height / cell, width: s.width / cell)
+    }
+
+    /// What generating `s` asks of the pipeline (the RoPE setting resolved here, as shown).
+    func request(for s: GenerationSettings) -> GenerationRequest {
+        GenerationRequest(classLabel: String(s.classID), width: s.width, height: s.height, steps: s.steps, sampler: s.sampler,
+                          cfg: s.cfg, seed: s.seed, rope: rope(for: s).map { .explicit($0) } ?? .modelDefault)
     }
 
     /// The explicit method `s` uses: its own, or for `auto` the one the advice resolves to
@@ -78,8 +88,7 @@ struct ModelInfo: Equatable, Sendable {
 
     /// `width × height` snapped to the nearest size the model can make.
     func snapped(width: Int, height: Int) -> (Int, Int) {
-        func snap(_ v: Int) -> Int { min(max(Int((Double(v) / Double(sizeStep)).rounded()) * sizeStep, sizeStep), maximumSide) }
-        return (snap(width), snap(height))
+        ImageGeometry.snapped(width: width, height: height, step: sizeStep, maximumSide: maximumSide)
     }
 
     func className(_ id: Int) -> String { id < classNames.count ? classNames[id] : "class \(id)" }

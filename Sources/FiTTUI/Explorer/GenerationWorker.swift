@@ -8,8 +8,8 @@ import Foundation
 /// the VAE for latent models. The two never compute at once: they take turns on `compute`, so
 /// BLAS is never called from two threads and the decode's thread setting cannot disturb a step.
 final class GenerationWorker: @unchecked Sendable {
-    private let model: FiT
-    private let decoder: ImageDecoder
+    private let loaded: LoadedModel
+    private var decoder: ImageDecoder { loaded.decoder }
     private let queue = DispatchQueue(label: "fit.generation")
     private let decodeQueue = DispatchQueue(label: "fit.decode")
     private let lock = NSLock()
@@ -19,9 +19,8 @@ final class GenerationWorker: @unchecked Sendable {
     /// The x0 estimates of the latest generation, by lane and step, for decoding on request.
     private var estimates: (generation: Int, lanes: [[Tensor]]) = (0, [])
 
-    init(model: FiT, decoder: ImageDecoder) {
-        self.model = model
-        self.decoder = decoder
+    init(loaded: LoadedModel) {
+        self.loaded = loaded
     }
 
     /// Decodes the x0 estimate of step `index` of `lane` in `generation` and posts it.
@@ -67,22 +66,18 @@ final class GenerationWorker: @unchecked Sendable {
     private func post(_ action: Action) { lock.lock(); pending.append(action); lock.unlock() }
     private func isCancelled(_ generation: Int) -> Bool { lock.lock(); defer { lock.unlock() }; return generation <= cancelledThrough }
 
-    /// Starts generation `generation` with one lane per settings value (with the RoPE setting
-    /// it resolves to).
-    func start(generation: Int, lanes: [(settings: GenerationSettings, rope: RoPEScaling?)]) {
+    /// Starts generation `generation` with one lane per request.
+    func start(generation: Int, lanes: [GenerationRequest]) {
         queue.async { [self] in run(generation: generation, lanes: lanes) }
     }
 
-    private func run(generation: Int, lanes: [(settings: GenerationSettings, rope: RoPEScaling?)]) {
+    private func run(generation: Int, lanes: [GenerationRequest]) {
         guard !isCancelled(generation) else { return }
-        let geometry = ImageGeometry(model.configuration, vaeFactor: decoder.pixelsPerCell)
         var iterators: [DenoisingTrajectory.Iterator?] = []
-        for (i, (s, rope)) in lanes.enumerated() {
+        for (i, request) in lanes.enumerated() {
             do {
-                let grid = try geometry.grid(width: s.width, height: s.height)
-                let parameters = SamplingParameters(classes: [s.classID], height: grid.height, width: grid.width, steps: s.steps,
-                                                    sampler: s.sampler, guidanceScale: s.cfg, seed: s.seed, rope: rope)
-                iterators.append(try DenoisingTrajectory(model: model, parameters: parameters).makeIterator())
+                let plan = try GenerationPlan(model: loaded, request: request)
+                iterators.append(try plan.trajectory(seed: plan.seed).makeIterator())
             } catch {
                 post(.laneFailed(generation: generation, lane: i, message: "\(error)"))
                 iterators.append(nil)

@@ -46,8 +46,8 @@ struct GenerateBench: ParsableCommand {
         try Console.reportingErrors {
             let fit: FiT, name: String
             if let model {
-                let checkpoint = try ModelCheckpoint(path: try EmbeddedModel.resolve(model))
-                fit = try checkpoint.makeModel(precision: try precisionOptions.resolved())
+                fit = try LoadedModel(file: try EmbeddedModel.resolve(model), path: model,
+                                      precision: try precisionOptions.resolved()).model
                 name = URL(fileURLWithPath: model).lastPathComponent
             } else {
                 fit = try FiT(configuration: preset.configuration, weights: RandomWeights(configuration: preset.configuration),
