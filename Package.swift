@@ -59,5 +59,5 @@ let package = Package(
             dependencies: ["FiTKit", "FiTTUI", "FiTFuzz"]
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -9,5 +9,5 @@ let package = Package(
     targets: [
         .executableTarget(name: "GenerateOne", dependencies: [.product(name: "FiTKit", package: "FiTExplorer")]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -97,7 +97,7 @@ import Testing
     /// Reading the reply never waits past its timeout: no reply, a reply too slow, garbage without
     /// an end; a prompt reply ends the read as soon as DA1 is complete.
     @Test func readingTheReplyHonoursItsTimeout() throws {
-        func timed(_ script: @escaping (Int32) -> Void, timeout: Double) -> (reply: [UInt8], seconds: Double) {
+        func timed(_ script: @escaping @Sendable (Int32) -> Void, timeout: Double) -> (reply: [UInt8], seconds: Double) {
             var fds: [Int32] = [0, 0]
             _ = pipe(&fds)
             let writeEnd = fds[1]
@@ -112,7 +112,7 @@ import Testing
             close(fds[0])
             return (reply, seconds)
         }
-        func send(_ text: String, _ fd: Int32) { _ = text.withCString { write(fd, $0, strlen($0)) } }
+        @Sendable func send(_ text: String, _ fd: Int32) { _ = text.withCString { write(fd, $0, strlen($0)) } }
         let silent = timed({ _ in Thread.sleep(forTimeInterval: 0.6) }, timeout: 0.2)
         #expect(silent.reply.isEmpty && silent.seconds < 0.5, "\(silent.seconds) s")
         let slow = timed({ fd in Thread.sleep(forTimeInterval: 0.5); send("\u{1B}[?62;4c", fd) }, timeout: 0.2)

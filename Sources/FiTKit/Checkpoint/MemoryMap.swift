@@ -3,6 +3,8 @@ import Glibc
 #endif
 
 /// A read-only, private memory mapping of a whole file, unmapped on deinit.
+///
+/// `@unchecked Sendable`: the mapping is private and read-only (PROT_READ), and lives until deinit.
 final class MemoryMap: @unchecked Sendable {
     let base: UnsafeRawPointer
     let size: Int

@@ -5,6 +5,8 @@ import Foundation
 /// The configuration comes from, in order: an explicit `--config` file; the safetensors
 /// metadata key `fit_config` (a JSON string); `<checkpoint>.json` (or `<stem>.json`) beside the
 /// file; the official preset its tensors match.
+///
+/// `@unchecked Sendable`: every stored property is immutable after `init`, and the mapped file is only read.
 public struct ModelCheckpoint: @unchecked Sendable {
     /// Where the configuration was found.
     public enum ConfigurationSource: Sendable, Equatable, CustomStringConvertible {

@@ -5,6 +5,8 @@ import Foundation
 ///
 /// Every offset and length is checked against the file before any tensor is touched. F32
 /// tensors are used in place (no copy); F16 and BF16 are widened to F32 on access.
+///
+/// `@unchecked Sendable`: the header is parsed once in `init` into constants, and the mapping is read-only.
 public final class SafetensorsFile: @unchecked Sendable {
     /// Element types a safetensors header may name.
     public enum DType: String, Sendable {

@@ -4,6 +4,8 @@
 ///
 /// Weights are bound strictly by their diffusers names (the legacy attention names
 /// `query/key/value/proj_attn` are accepted too); encoder tensors are ignored.
+///
+/// `@unchecked Sendable`: every layer is immutable after `init` (weights only read); per-size primitive caches below it are locked.
 public final class VAEDecoder: @unchecked Sendable {
     /// The decoder's shape.
     public let configuration: VAEConfiguration

@@ -1,6 +1,8 @@
 /// A 3×3 convolution's weights in the Winograd F(2×2, 3×3) domain: `U = G g Gᵀ` for every
 /// (out, in) kernel, stored as 16 (out × in) matrices so that each of the 16 products is one
 /// GEMM. Made once when the decoder is built; the checkpoint's weights are read only here.
+///
+/// `@unchecked Sendable`: its storage is written once in `init` and only read after.
 struct WinogradWeights: @unchecked Sendable {
     /// 16 · outChannels · inChannels floats: matrix ξ at `ξ · out · in`.
     let storage: TensorStorage

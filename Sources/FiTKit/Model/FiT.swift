@@ -6,6 +6,8 @@ import Foundation
 /// `forward` takes the latent or pixel grid (B, C, H, W) of any size and aspect ratio up to
 /// 256 tokens per side, and returns (B, C_out, H, W): ε and the variance value for v1
 /// (`learn_sigma`), the velocity for v2.
+///
+/// `@unchecked Sendable`: the weights are immutable after `init` and only read by `forward`; each call works in its own tensors, and the bf16 primitive caches are locked.
 public final class FiT: @unchecked Sendable {
     /// The network configuration.
     public let configuration: FiTConfiguration

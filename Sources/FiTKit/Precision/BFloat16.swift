@@ -59,6 +59,8 @@ enum BFloat16 {
 }
 
 /// A 64-byte-aligned buffer of bfloat16 values, freed on deinit.
+///
+/// `@unchecked Sendable`: like ``TensorStorage``: filled by the code that made it before it is shared, only read after.
 final class BFloat16Buffer: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<UInt16>
     let count: Int

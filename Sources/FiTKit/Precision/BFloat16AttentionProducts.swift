@@ -4,6 +4,8 @@ import Foundation
 /// The two products of attention in bf16 for a group of heads at once — scores `Q·Kᵀ` and
 /// output `P·V` — as batched oneDNN matmuls that read q, k and v in place from a bfloat16 copy
 /// of the fused qkv buffer (row stride 3·D). One pair of primitives per shape, shared by every thread.
+///
+/// `@unchecked Sendable`: the primitive cache is guarded by `lock`, and a primitive is immutable once made.
 final class BFloat16AttentionProducts: @unchecked Sendable {
     /// The pair for one shape.
     struct Pair {

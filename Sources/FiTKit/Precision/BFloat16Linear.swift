@@ -5,6 +5,8 @@ import Foundation
 /// oneDNN's matmul prefers, with one primitive per (rows, output stride) made on first use.
 ///
 /// `y = bf16(x) · bf16(W)ᵀ + b` with float32 accumulation, bias and output.
+///
+/// `@unchecked Sendable`: the packed weights are written once in `init`; the primitive cache is guarded by `lock`.
 final class BFloat16Linear: @unchecked Sendable {
     let outFeatures: Int
     let inFeatures: Int

@@ -3,6 +3,8 @@ import CDNNL
 /// One oneDNN matmul primitive, `dst = src · weights (+ bias)`, with the memory descriptors of
 /// its operands; ``run(source:weights:bias:destination:)`` binds buffers to them per call.
 /// Immutable after creation, so one primitive serves every thread.
+///
+/// `@unchecked Sendable`: oneDNN primitives are immutable and may execute on several threads at once.
 final class MatmulPrimitive: @unchecked Sendable {
     private let primitive: dnnl_primitive_t
     private let source: dnnl_memory_desc_t

@@ -9,7 +9,8 @@ import Glibc
 /// OpenBLAS's. FiTKit calls the two strictly one after the other, and sets the OpenMP thread
 /// count to ``Parallel/threads`` before each oneDNN call (docs/cpu.md §4).
 public enum OneDNN {
-    /// The process's CPU engine.
+    /// The process's CPU engine. (`nonisolated(unsafe)`: an opaque handle made once; oneDNN
+    /// engines may be used from any thread.)
     nonisolated(unsafe) static let engine: dnnl_engine_t? = {
         var engine: dnnl_engine_t?
         return dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success ? engine : nil

@@ -12,6 +12,8 @@ import Foundation
 /// scatters that back into (C, H, W), adding the bias (and the output's old values when
 /// accumulating). The weights are reordered once into the layout the primitive wants; there is
 /// one primitive per output size, made on first use.
+///
+/// `@unchecked Sendable`: the packed weights are written once in `init`; the primitive cache is guarded by `lock`.
 final class OneDNNConvolution: @unchecked Sendable {
     let outChannels: Int
     let inChannels: Int

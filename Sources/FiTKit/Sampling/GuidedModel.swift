@@ -7,7 +7,7 @@ import Foundation
 /// One forward of 2B rows runs on the conditional half twice, with labels [y, null]; the first
 /// `guidedChannels` output channels of both halves become `uncond + s·(cond − uncond)`, the
 /// other channels stay per half. Without guidance the state has B rows and the plain forward runs.
-public final class GuidedModel: @unchecked Sendable {
+public final class GuidedModel {
     public let model: FiT
     public let classes: [Int]
     public let guidanceScale: Double

@@ -2,6 +2,8 @@ import Foundation
 
 /// Scratch buffers that hot loops borrow call after call (the Winograd convolution's transformed
 /// strips): reusing them saves the page faults a fresh multi-megabyte allocation costs each time.
+///
+/// `@unchecked Sendable`: `idle` is guarded by `lock`, and a buffer belongs to one borrower at a time.
 final class ScratchPool: @unchecked Sendable {
     /// The pool the decoder's threads share.
     static let shared = ScratchPool()

@@ -2,6 +2,8 @@
 ///
 /// Tensors are cheap values; copies share storage. Kernels reach the elements through
 /// ``data`` (an unsafe pointer), never through Swift arrays.
+///
+/// `@unchecked Sendable`: a tensor is written only by the kernel that makes it (or in disjoint ranges by its threads) before anyone else sees it; shared tensors are only read.
 public struct Tensor: @unchecked Sendable {
     /// The extent of each dimension, outermost first.
     public let shape: [Int]

@@ -4,6 +4,8 @@ import Glibc
 
 /// The float32 memory behind a ``Tensor``: either owned (allocated, 64-byte aligned, freed on
 /// deinit) or borrowed from an owner that keeps it alive (a memory-mapped checkpoint).
+///
+/// `@unchecked Sendable`: the pointer and count never change; who writes the memory is ``Tensor``'s rule.
 public final class TensorStorage: @unchecked Sendable {
     /// The first element.
     public let pointer: UnsafeMutablePointer<Float>

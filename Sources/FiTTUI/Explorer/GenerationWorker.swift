@@ -7,6 +7,8 @@ import Foundation
 /// for (on a second queue, so asking never waits for a whole generation) with its full decode,
 /// the VAE for latent models. The two never compute at once: they take turns on `compute`, so
 /// BLAS is never called from two threads and the decode's thread setting cannot disturb a step.
+///
+/// `@unchecked Sendable`: `pending`, `cancelledThrough` and `estimates` are guarded by `lock`; computing is serialised by `compute`; the rest is immutable.
 final class GenerationWorker: @unchecked Sendable {
     private let loaded: LoadedModel
     private var decoder: ImageDecoder { loaded.decoder }

@@ -3,7 +3,7 @@
 /// work; while an overlay that takes text is open, printable keys are typed into it.
 enum KeyMap {
     /// One row of the table.
-    struct Binding {
+    struct Binding: Sendable {
         /// The keys, in the order tried.
         let keys: [Key]
         /// How the help overlay names the keys.
@@ -13,7 +13,7 @@ enum KeyMap {
         /// The hint bar's text for them and its rank (lower = kept longer on a narrow terminal).
         var hint: (text: String, rank: Int)? = nil
         /// The action of one of `keys` in a state (`randomSeed` draws a seed for `r`); `nil` = nothing.
-        let action: (Key, AppState, () -> UInt64) -> Action?
+        let action: @Sendable (Key, AppState, () -> UInt64) -> Action?
     }
 
     private static func chars(_ s: String) -> [Key] { s.map { Key.character($0) } }
