@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FIXTURES := Tests/FiTKitTests/Fixtures/forward
 THREADS ?= $(shell nproc)
 
-.PHONY: all deps venv build release install uninstall run test test-swift test-python test-fuzz test-portable fuzz fixtures bench clean \
+.PHONY: all deps venv build release install install-files manual uninstall run test test-swift test-python test-fuzz test-portable fuzz fixtures bench clean \
         dataset vae train export-model embedded-fixtures evaluate samples plot-training
 
 all: build
@@ -37,17 +37,36 @@ release: deps
 	swift build -c release --static-swift-stdlib
 
 PREFIX ?= /usr/local
-## install: fit into $(PREFIX)/lib/fit (binary, its resource bundle with the embedded model, themes)
-##          and the command $(PREFIX)/bin/fit; uninstall removes them
-install: release
-	install -d $(DESTDIR)$(PREFIX)/lib/fit $(DESTDIR)$(PREFIX)/bin
+MANUAL = .build/plugins/GenerateManual/outputs/FiTTUI/fit.1
+## install: fit into $(PREFIX)/lib/fit (binary, its resource bundle with the embedded model, themes),
+##          the command $(PREFIX)/bin/fit, shell completions (bash, zsh, fish) and the man page
+##          (swift-argument-parser's manual plugin); uninstall removes them
+install: manual release install-files
+
+## manual: the man page from the commands' help (swift-argument-parser's plugin builds fit in
+## release without the static runtime, so `release` must come after it)
+manual: deps
+	swift package generate-manual --configuration release
+
+## install-files: the installing step alone (with the release build and the manual already made)
+install-files:
+	install -d $(DESTDIR)$(PREFIX)/lib/fit $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 .build/release/fit $(DESTDIR)$(PREFIX)/lib/fit/fit
 	rm -rf $(DESTDIR)$(PREFIX)/lib/fit/FiTExplorer_FiTTUI.resources $(DESTDIR)$(PREFIX)/lib/fit/themes
 	cp -R .build/release/FiTExplorer_FiTTUI.resources themes $(DESTDIR)$(PREFIX)/lib/fit/
 	ln -sf ../lib/fit/fit $(DESTDIR)$(PREFIX)/bin/fit
+	.build/release/fit --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/fit
+	.build/release/fit --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_fit
+	.build/release/fit --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/fit.fish
+	install -m 644 $(MANUAL) $(DESTDIR)$(PREFIX)/share/man/man1/fit.1
 
 uninstall:
-	rm -rf $(DESTDIR)$(PREFIX)/lib/fit $(DESTDIR)$(PREFIX)/bin/fit
+	rm -rf $(DESTDIR)$(PREFIX)/lib/fit
+	rm -f $(DESTDIR)$(PREFIX)/bin/fit $(DESTDIR)$(PREFIX)/share/man/man1/fit.1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/fit $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_fit \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/fit.fish
 
 ## run: set up, build and open the explorer on the embedded emoji model
 run: release
@@ -57,9 +76,11 @@ run: release
 ## the portable release binary's libraries)
 test: venv test-swift test-python test-fuzz test-portable
 
-## test-portable: the release binary links only Debian libraries (Tests/check-portable.sh)
-test-portable: release
+## test-portable: the release binary links only Debian libraries (Tests/check-portable.sh), and
+## `make install` into a scratch prefix works from anywhere (Tests/check-install.sh)
+test-portable: manual release
 	Tests/check-portable.sh .build/release/fit
+	Tests/check-install.sh
 
 FUZZ_SECONDS ?= 20
 

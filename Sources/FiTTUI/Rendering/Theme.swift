@@ -91,12 +91,13 @@ struct Theme: Equatable, Sendable {
         return ["default"] + Set(files).subtracting(["default"]).sorted()
     }
 
-    /// Where themes are looked up: `$FIT_THEMES`, the project's `themes/` (source checkout), `~/.config/fit/themes`.
+    /// Where themes are looked up, in order: `$FIT_THEMES`; the first `themes/` beside the binary or
+    /// up to four folders above it (`$PREFIX/lib/fit/themes` installed, the checkout's `themes/`
+    /// from `.build/release`); `./themes`; `~/.config/fit/themes`.
     static func searchFolders() -> [String] {
         var folders: [String] = []
         if let env = ProcessInfo.processInfo.environment["FIT_THEMES"] { folders.append(env) }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = executable.deletingLastPathComponent()
+        var dir = BundledResource.executableFolder
         for _ in 0..<5 {
             let candidate = dir.appendingPathComponent("themes").path
             if FileManager.default.fileExists(atPath: candidate) { folders.append(candidate); break }

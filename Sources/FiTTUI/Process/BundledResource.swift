@@ -9,10 +9,15 @@ import Foundation
 enum BundledResource {
     static let bundleName = "FiTExplorer_FiTTUI.resources"
 
+    /// The folder of the running binary, symbolic links resolved (`$PREFIX/lib/fit` when
+    /// installed, whatever name or link it was started by).
+    static var executableFolder: URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    }
+
     /// Where `file` should be.
     static func expectedPath(_ file: String) -> String {
-        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("\(bundleName)/\(file)").path
+        executableFolder.appendingPathComponent("\(bundleName)/\(file)").path
     }
 
     /// The path of `file`, or `nil` when it is missing.
