@@ -38,8 +38,12 @@ public struct ImageGeometry: Sendable, Equatable {
 
     /// `width × height` rounded to the nearest multiples of `step`, each side within `step…maximumSide`.
     public static func snapped(width: Int, height: Int, step: Int, maximumSide: Int) -> (width: Int, height: Int) {
-        func snap(_ v: Int) -> Int { min(max(Int((Double(v) / Double(step)).rounded()) * step, step), maximumSide) }
-        return (snap(width), snap(height))
+        (snap(Double(width), step: step, maximumSide: maximumSide), snap(Double(height), step: step, maximumSide: maximumSide))
+    }
+
+    /// A side of `side` pixels rounded to the nearest multiple of `step` within `step…maximumSide`.
+    public static func snap(_ side: Double, step: Int, maximumSide: Int) -> Int {
+        min(max(Int((side / Double(step)).rounded()) * step, step), maximumSide)
     }
 
     /// The grid (height, width in model cells) for an image of `width × height` pixels, or an

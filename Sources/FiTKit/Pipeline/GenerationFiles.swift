@@ -44,17 +44,15 @@ public struct GenerationFiles: Sendable {
     public func write(_ plan: GenerationPlan, count: Int, progress: (String) -> GenerationProgress? = { _ in nil }) throws {
         let numbered = count > 1
         let seeds = (0..<count).map { plan.seed &+ UInt64($0) }
-        for s in seeds {
-            try OutputFiles.prepare(outputPath(plan, seed: s, numbered: numbered), force: force, createFolder: out == nil)
-        }
+        let paths = seeds.map { outputPath(plan, seed: $0, numbered: numbered) }
+        for path in paths { try OutputFiles.prepare(path, force: force, createFolder: out == nil) }
         if let sheet { try OutputFiles.prepare(sheet, force: force, createFolder: false) }
         for s in seeds {
             if let folder = trajectoryFolder(seed: s, numbered: numbered) { try OutputFiles.prepareTrajectoryFolder(folder, force: force) }
         }
         var rows: [SheetRow] = []
         var firstRecord: GenerationRecord?
-        for s in seeds {
-            let path = outputPath(plan, seed: s, numbered: numbered)
+        for (s, path) in zip(seeds, paths) {
             let (row, record) = try write(plan, seed: s, to: path, trajectoryFolder: trajectoryFolder(seed: s, numbered: numbered),
                                           progress: progress((path as NSString).lastPathComponent))
             rows.append(row)

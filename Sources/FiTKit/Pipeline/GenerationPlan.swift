@@ -48,7 +48,8 @@ public struct GenerationPlan: Sendable {
         switch request.rope {
         case .explicit(let scaling): rope = scaling
         case .modelDefault: rope = nil
-        case .automatic: rope = record != nil ? record!.rope : recommended.rope(height: grid.height, width: grid.width)
+        case .automatic:
+            if let record { rope = record.rope } else { rope = recommended.rope(height: grid.height, width: grid.width) }
         }
         try parameters(seed: seed).validate(for: config)
     }
@@ -98,6 +99,6 @@ public struct GeneratedImage: Sendable {
     /// Writes the image as PNG with its record in the `parameters` text chunk, enlarged `scale`
     /// times (nearest neighbour). The file is replaced atomically.
     public func write(to path: String, scale: Int = 1) throws {
-        try PNGFile.write(image.upscaled(by: scale), text: [(GenerationRecord.textKey, try record.json()), ("Software", "fit")], to: path)
+        try PNGFile.write(image.upscaled(by: scale), text: try record.pngText(), to: path)
     }
 }

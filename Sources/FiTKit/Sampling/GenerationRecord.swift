@@ -66,6 +66,11 @@ public struct GenerationRecord: Codable, Sendable, Equatable {
         return RoPEScaling(interpolation: mode, decouple: decouple, oriMaxPeLen: oriMaxPeLen)
     }
 
+    /// The text chunks of a picture fit made: this record and the software.
+    public func pngText() throws -> [(String, String)] {
+        [(Self.textKey, try json()), ("Software", "fit")]
+    }
+
     /// The record as one line of JSON.
     public func json() throws -> String {
         let encoder = JSONEncoder()

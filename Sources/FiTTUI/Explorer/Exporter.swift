@@ -20,7 +20,7 @@ struct Exporter {
             var stem = "\(loaded.className(s.classID) ?? "class\(s.classID)")-\(s.seed)"
             if state.lanes.count > 1 { stem += "-" + Self.fileNamePart(lane.label) }
             let path = uniquePath("\(folder)/\(stem.replacingOccurrences(of: "/", with: "-"))-\(suffix)")
-            try PNGFile.write(image.upscaled(by: state.exportScale), text: [(GenerationRecord.textKey, try record.json()), ("Software", "fit")], to: path)
+            try PNGFile.write(image.upscaled(by: state.exportScale), text: try record.pngText(), to: path)
             written.append(path)
         }
         return written
