@@ -74,13 +74,17 @@ struct ExplorerSession {
             }
         }
         if let clear = canvasGraphics?.hide().output, !clear.isEmpty { terminal.writeRaw(forTerminal(clear)) }
+        if state.isGenerating {
+            state.message = "quitting: finishing the current step"
+            terminal.draw(makeComposer().compose(state))
+        }
+        worker.stop()
     }
 
     /// Draws one frame: the cells through ncurses, then the canvas pictures through the image
     /// protocol when there is one and nothing covers the canvas (an overlay, keys held down).
     private mutating func drawFrame(now: Double, keysHeld: Bool, hideFirst: Bool, pending: inout Bool) {
-        var composer = ScreenComposer(theme: themes[state.themeIndex % themes.count],
-                                      renderer: HalfBlockRenderer(halfBlocks: terminal.utf8))
+        var composer = makeComposer()
         guard var graphics = canvasGraphics else {
             terminal.draw(composer.compose(state))
             return
@@ -102,6 +106,11 @@ struct ExplorerSession {
         pending = update.pending
         if update.repaint { terminal.repaintEverything() }
         terminal.draw(composer.compose(state), then: forTerminal(update.output))
+    }
+
+    /// A composer with the current theme and the terminal's cell renderer.
+    private func makeComposer() -> ScreenComposer {
+        ScreenComposer(theme: themes[state.themeIndex % themes.count], renderer: HalfBlockRenderer(halfBlocks: terminal.utf8))
     }
 
     /// `output` as the terminal must receive it: wrapped in tmux's passthrough inside tmux.

@@ -65,6 +65,15 @@ final class GenerationWorker: @unchecked Sendable {
         lock.lock(); cancelledThrough = max(cancelledThrough, generation); lock.unlock()
     }
 
+    /// Cancels every generation and waits until both queues are idle: at most the step and the
+    /// decode under way. Call it before the process exits: a step still running in BLAS or
+    /// oneDNN while `exit` tears their libraries down crashes the process.
+    func stop() {
+        cancelAll(through: .max)
+        queue.sync {}
+        decodeQueue.sync {}
+    }
+
     private func post(_ action: Action) { lock.lock(); pending.append(action); lock.unlock() }
     private func isCancelled(_ generation: Int) -> Bool { lock.lock(); defer { lock.unlock() }; return generation <= cancelledThrough }
 
