@@ -121,14 +121,34 @@ dataset: venv
 vae: dataset
 	@test -f python/weights/vae-emoji.safetensors || $(PYTHON) python/train_vae.py
 
-## train: train the embedded FiT on the VAE's latents, or continue python/runs/embedded/ (MINUTES=N to stop after N minutes);
-## without a run folder, INIT=Sources/FiTTUI/Resources/fit-emoji.safetensors starts from the shipped weights
-train: dataset vae
-	$(PYTHON) python/train.py --recipe python/recipes/embedded.json --resume \
-	  $(if $(MINUTES),--max-minutes $(MINUTES)) $(if $(INIT),--init $(INIT))
+## train: the shipped embedded model from scratch, in three stages (about 7 hours on 2 CPU cores;
+## each stage resumes where it stopped: run `make train` again; MINUTES=N stops a stage after N minutes):
+##   1. depth 6, 13,755 steps (python/recipes/embedded.json)
+##   2. grown to depth 9 (--init), 5,238 steps (embedded-deep.json)
+##   3. 5,000 more steps with a cool-down (embedded-deep-phase2.json)
+## then export-model writes the file fit ships. A finished stage is skipped (its export exists).
+TRAIN = $(PYTHON) python/train.py --resume $(if $(MINUTES),--max-minutes $(MINUTES))
+RUNS = python/runs
+RECOMMENDED = {"sampler": "euler", "steps": 30, "cfg": 4.0, "size": "32x32", "interpolation": "no", \
+  "extrapolation": {"interpolation": "yarn", "decouple": true, "trained_tokens": 144, "trained_side": 16}}
+train: $(RUNS)/embedded-deep-phase2/export.safetensors
 
+$(RUNS)/embedded/export.safetensors: | dataset vae
+	$(TRAIN) --recipe python/recipes/embedded.json --steps 13755
+	$(PYTHON) python/export_model.py --run $(RUNS)/embedded --out $@
+
+$(RUNS)/embedded-deep/export.safetensors: $(RUNS)/embedded/export.safetensors
+	$(TRAIN) --recipe python/recipes/embedded-deep.json --steps 5238 --init $<
+	$(PYTHON) python/export_model.py --run $(RUNS)/embedded-deep --out $@
+
+$(RUNS)/embedded-deep-phase2/export.safetensors: $(RUNS)/embedded-deep/export.safetensors
+	$(TRAIN) --recipe python/recipes/embedded-deep-phase2.json --init $<
+	$(PYTHON) python/export_model.py --run $(RUNS)/embedded-deep-phase2 --out $@ --recommended '$(RECOMMENDED)'
+
+## export-model: the finished run (stage 3) as the file fit ships
 export-model: venv
-	$(PYTHON) python/export_model.py
+	$(PYTHON) python/export_model.py --run $(RUNS)/embedded-deep-phase2 \
+	  --out Sources/FiTTUI/Resources/fit-emoji.safetensors --recommended '$(RECOMMENDED)'
 
 embedded-fixtures: venv
 	$(PYTHON) python/make_embedded_fixtures.py

@@ -710,7 +710,9 @@ def main(argv=None) -> int:
                     device_name=args.device, threads=args.threads, data_path=args.data,
                     max_minutes=args.max_minutes, vae_path=args.vae, init=args.init, log=log)
     log(f"done: step {summary['step']} in {(time.time() - t0) / 60:.1f} min")
-    return 0
+    # Stopped early (--max-minutes, a signal): a distinct status, so that a chain of stages
+    # (`make train`) stops here and continues with --resume next time.
+    return 0 if summary["step"] >= recipe["steps"] else 3
 
 
 if __name__ == "__main__":
