@@ -23,10 +23,13 @@ let package = Package(
         // MARK: - Signal handling (async-signal-safe C)
         .target(name: "CSignalGuard"),
 
+        // MARK: - Elementwise kernels for AVX-512, AVX2 and SSE2, chosen at run time (C)
+        .target(name: "CKernels"),
+
         // MARK: - The inference core
         .target(
             name: "FiTKit",
-            dependencies: ["CBLAS", "CDNNL", "CPNG", "CSignalGuard"]
+            dependencies: ["CBLAS", "CDNNL", "CKernels", "CPNG", "CSignalGuard"]
         ),
 
         // MARK: - The `fit` executable

@@ -67,23 +67,24 @@ struct Attention: Sendable {
         }
     }
 
-    /// The products in bf16, a group of heads per call (``BFloat16AttentionProducts``);
-    /// scaling, masking and softmax stay float32.
+    /// The products in bf16, a group of heads per call (``BFloat16AttentionProducts``) on
+    /// head-major bf16 copies of q, k and v; scaling, masking and softmax stay float32.
     private func attendInBFloat16(_ pass: ForwardPass, scale: Float) {
-        let d = pass.hidden, dh = d / heads, n = pass.tokens, rowStride = 3 * d
-        let qkv16 = BFloat16Buffer(count: pass.rows * rowStride)
-        BFloat16.convert(pass.qkv.data, rows: pass.rows, columns: rowStride, sourceStride: rowStride,
-                         into: qkv16.pointer, destinationStride: rowStride)
+        let d = pass.hidden, dh = d / heads, n = pass.tokens, batch = pass.batch
+        let split = BFloat16Buffer(count: 3 * pass.rows * d)
+        BFloat16.splitHeads(pass.qkv.data, batch: batch, tokens: n, hidden: d, heads: heads, into: split.pointer)
+        let head = { (part: Int, b: Int, h: Int) in split.pointer + ((part * batch + b) * self.heads + h) * n * dh }
         let group = BFloat16AttentionProducts.headsPerCall(heads: heads, tokens: n)
         let products = BFloat16AttentionProducts.shared.pair(tokens: n, hidden: d, headDim: dh, heads: group)
         let scores = ScratchPool.shared.borrow(group * n * n)
         defer { ScratchPool.shared.giveBack(scores) }
         let probabilities = BFloat16Buffer(count: group * n * n)
-        for b in 0..<pass.batch {
-            let base = qkv16.pointer + b * n * rowStride
+        let output = ScratchPool.shared.borrow(group * n * dh)
+        defer { ScratchPool.shared.giveBack(output) }
+        for b in 0..<batch {
             let mask = pass.mask(ofSample: b)
             for h in stride(from: 0, to: heads, by: group) {
-                products.scores.run(source: base + h * dh, weights: base + d + h * dh, bias: nil, destination: scores.pointer)
+                products.scores.run(source: head(0, b, h), weights: head(1, b, h), bias: nil, destination: scores.pointer)
                 Parallel.forEachChunk(count: group * n, minimumChunk: 16) { range in
                     for r in range {
                         let row = scores.pointer + r * n
@@ -91,8 +92,17 @@ struct Attention: Sendable {
                         BFloat16.softmax(row, count: n, scale: scale, into: probabilities.pointer + r * n)
                     }
                 }
-                products.output.run(source: probabilities.pointer, weights: base + 2 * d + h * dh, bias: nil,
-                                    destination: pass.attention.data + b * n * d + h * dh)
+                products.output.run(source: probabilities.pointer, weights: head(2, b, h), bias: nil,
+                                    destination: output.pointer)
+                // (group, tokens, head size) → the heads' columns of this sample's attention rows
+                Parallel.forEachChunk(count: n, minimumChunk: 32) { range in
+                    for i in range {
+                        for g in 0..<group {
+                            (pass.attention.data + (b * n + i) * d + (h + g) * dh)
+                                .update(from: output.pointer + (g * n + i) * dh, count: dh)
+                        }
+                    }
+                }
             }
         }
     }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// float32 → bfloat16 conversion for the operands of the bf16 products.
 enum BFloat16 {
     /// The bfloat16 bits of `value`, rounded to nearest even; NaN stays a (quiet) NaN.
@@ -12,37 +14,31 @@ enum BFloat16 {
     @inline(__always)
     static func value(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
 
-    /// `out = bf16(softmax(scale · x))` for one attention row, in three passes (max, exp and sum,
-    /// normalise and round); `x` is left holding the unnormalised exponentials. `scale` > 0;
-    /// masked entries are −∞ and come out ≈ 0 (below 1e-30: exp clamps at −87). Round-to-nearest-even as ``bits(_:)`` (the values
-    /// are finite here).
+    /// `out = bf16(softmax(scale · x))` for one attention row (C, `fit_softmax_bf16`): `x` is
+    /// left holding the unnormalised exponentials. `scale` > 0; masked entries are −∞ and come out
+    /// ≈ 0 (below 1e-30: exp clamps at −87). Round-to-nearest-even as ``bits(_:)``.
     static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int, scale: Float, into out: UnsafeMutablePointer<UInt16>) {
-        let lanes = Kernels.lanes
-        var maxV = Kernels.Vector(repeating: -.infinity)
-        var i = 0
-        while i + lanes <= count { let v = Kernels.load(x, i); maxV.replace(with: v, where: v .> maxV); i += lanes }
-        var m = maxV.max()
-        while i < count { m = Swift.max(m, x[i]); i += 1 }
-        let shift = m * scale
-        var sumV = Kernels.Vector(repeating: 0)
-        i = 0
-        while i + lanes <= count {
-            let e = Kernels.exp(Kernels.load(x, i) * scale - shift)
-            Kernels.store(e, x, i)
-            sumV += e
-            i += lanes
+        fit_softmax_bf16(x, count, scale, out)
+    }
+
+    /// The fused qkv rows (`batch`·`tokens` rows of 3·`hidden` floats) as bfloat16 in head-major
+    /// order: part (q, k, v), sample, head, token, then the head's `hidden / heads` values — so each
+    /// head's q, k and v are dense tokens × head-size matrices at
+    /// `destination + ((part · batch + sample) · heads + head) · tokens · headSize`.
+    static func splitHeads(_ qkv: UnsafePointer<Float>, batch: Int, tokens n: Int, hidden d: Int, heads: Int,
+                           into destination: UnsafeMutablePointer<UInt16>) {
+        let dh = d / heads
+        Parallel.forEachChunk(count: batch * n, minimumChunk: 8) { range in
+            for r in range {
+                let b = r / n, i = r % n
+                for part in 0..<3 {
+                    for h in 0..<heads {
+                        fit_to_bf16(qkv + r * 3 * d + part * d + h * dh,
+                                    destination + (((part * batch + b) * heads + h) * n + i) * dh, dh)
+                    }
+                }
+            }
         }
-        var sum = sumV.sum()
-        while i < count { let e = Kernels.exp(x[i] * scale - shift); x[i] = e; sum += e; i += 1 }
-        let inverse = Kernels.Vector(repeating: 1 / sum)
-        i = 0
-        while i + lanes <= count {
-            let b = unsafeBitCast(Kernels.load(x, i) * inverse, to: SIMD16<UInt32>.self)
-            let rounded = (b &+ 0x7FFF &+ ((b &>> 16) & 1)) &>> 16
-            UnsafeMutableRawPointer(out + i).storeBytes(of: SIMD16<UInt16>(truncatingIfNeeded: rounded), as: SIMD16<UInt16>.self)
-            i += lanes
-        }
-        while i < count { out[i] = bits(x[i] * inverse[0]); i += 1 }
     }
 
     /// Converts `rows` rows of `columns` values (row stride `sourceStride`) into a dense
@@ -52,7 +48,7 @@ enum BFloat16 {
         Parallel.forEachChunk(count: rows, minimumChunk: max(1, 16_384 / max(columns, 1))) { range in
             for r in range {
                 let s = source + r * sourceStride, d = destination + r * destinationStride
-                for c in 0..<columns { d[c] = bits(s[c]) }
+                fit_to_bf16(s, d, columns)
             }
         }
     }

@@ -2,8 +2,10 @@ import CDNNL
 import Foundation
 
 /// The two products of attention in bf16 for a group of heads at once — scores `Q·Kᵀ` and
-/// output `P·V` — as batched oneDNN matmuls that read q, k and v in place from a bfloat16 copy
-/// of the fused qkv buffer (row stride 3·D). One pair of primitives per shape, shared by every thread.
+/// output `P·V` — as batched oneDNN matmuls on head-major bfloat16 copies of q, k and v
+/// (``BFloat16/splitHeads``: each head's tokens × head size dense, so oneDNN picks its brgemm
+/// (AMX / AVX-512) kernels; on q and k inside the fused qkv rows, or writing into the attention
+/// rows, it fell back to its generic GEMM, about 3× slower there). One pair of primitives per shape, shared by every thread.
 ///
 /// `@unchecked Sendable`: the primitive cache is guarded by `lock`, and a primitive is immutable once made.
 final class BFloat16AttentionProducts: @unchecked Sendable {
@@ -11,7 +13,8 @@ final class BFloat16AttentionProducts: @unchecked Sendable {
     struct Pair {
         /// (heads, tokens, tokens) float32 scores from q and k.
         let scores: MatmulPrimitive
-        /// (heads, tokens, headDim) float32 at row stride D from bf16 probabilities and v.
+        /// (heads, tokens, headDim) float32, dense, from bf16 probabilities and v (a strided
+        /// destination inside the attention rows sends oneDNN to its generic GEMM).
         let output: MatmulPrimitive
     }
 
@@ -40,12 +43,12 @@ final class BFloat16AttentionProducts: @unchecked Sendable {
         var q = dnnl_memory_desc_t(), kT = dnnl_memory_desc_t(), s = dnnl_memory_desc_t()
         var p = dnnl_memory_desc_t(), v = dnnl_memory_desc_t(), o = dnnl_memory_desc_t()
         let (n64, d64, dh64, g64) = (Int64(n), Int64(d), Int64(dh), Int64(g))
-        fit_dnnl_batched(&q, g64, n64, dh64, dh64, 3 * d64, 1, dnnl_bf16)
-        fit_dnnl_batched(&kT, g64, dh64, n64, dh64, 1, 3 * d64, dnnl_bf16)
+        fit_dnnl_batched(&q, g64, n64, dh64, n64 * dh64, dh64, 1, dnnl_bf16)
+        fit_dnnl_batched(&kT, g64, dh64, n64, n64 * dh64, 1, dh64, dnnl_bf16)
         fit_dnnl_batched(&s, g64, n64, n64, n64 * n64, n64, 1, dnnl_f32)
         fit_dnnl_batched(&p, g64, n64, n64, n64 * n64, n64, 1, dnnl_bf16)
-        fit_dnnl_batched(&v, g64, n64, dh64, dh64, 3 * d64, 1, dnnl_bf16)
-        fit_dnnl_batched(&o, g64, n64, dh64, dh64, d64, 1, dnnl_f32)
+        fit_dnnl_batched(&v, g64, n64, dh64, n64 * dh64, dh64, 1, dnnl_bf16)
+        fit_dnnl_batched(&o, g64, n64, dh64, n64 * dh64, dh64, 1, dnnl_f32)
         do {
             let pair = Pair(scores: try MatmulPrimitive(source: q, weights: kT, bias: nil, destination: s),
                             output: try MatmulPrimitive(source: p, weights: v, bias: nil, destination: o))

@@ -79,7 +79,7 @@ struct InspectCommand: ParsableCommand {
                 "RoPE:          \(c.customFreqs), decouple \(c.decouple), ori_max_pe_len \(c.defaultOriMaxPeLen); "
                     + "trained on ≤ \(c.contextSize) tokens; at most \(RoPE2D.maximumSide) tokens per side "
                     + "(\(RoPE2D.maximumSide * pixelsPerToken) px); sizes in steps of \(pixelsPerToken) px",
-                "BLAS:          core \(BLASRuntime.coreName) (\(BLASRuntime.coreSource)), threads \(Parallel.threads)",
+                "BLAS:          core \(BLASRuntime.coreName) (\(BLASRuntime.coreSource)), threads \(Parallel.threads); elementwise kernels: \(Kernels.instructionSet)",
                 "precision:     --precision auto runs \(((try? Precision.resolve(.auto)) ?? .fp32).rawValue) here; fp32 on OpenBLAS, "
                     + "bf16 on oneDNN \(OneDNN.version) (\(OneDNN.isaName)\(OneDNN.hasNativeBFloat16 ? ", native bf16" : ": no native bf16, so bf16 is refused"))",
             ]

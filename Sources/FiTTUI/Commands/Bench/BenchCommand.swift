@@ -54,6 +54,8 @@ struct BenchReport {
 
     func print(json: Bool) throws {
         if json {
+            var fields = fields
+            fields["elementwise_isa"] = Kernels.instructionSet
             let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
             Swift.print(String(decoding: data, as: UTF8.self))
         } else {

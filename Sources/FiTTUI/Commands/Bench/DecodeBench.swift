@@ -61,7 +61,7 @@ struct DecodeBench: ParsableCommand {
                 "winograd_floor_ms": winogradFlops / gemm.gflops / 1e6, "tile": tile ?? 0,
             ], lines: [
                 "fit bench decode: \(vae ?? "sd-vae-ft-ema shapes, synthetic weights"), \(size)\(tile.map { ", tiles of \($0)" } ?? ""), "
-                    + "threads \(Parallel.threads), BLAS \(BLASRuntime.coreName), precision \(precision.rawValue)",
+                    + "threads \(Parallel.threads), BLAS \(BLASRuntime.coreName), precision \(precision.rawValue), elementwise: \(Kernels.instructionSet)",
                 String(format: "sgemm %d×%d×%d:  %.1f GFLOP/s (best of the same run)", gemm.m, gemm.n, gemm.k, gemm.gflops),
                 String(format: "decode:           %.1f ms median, %.1f ms best of %d", median, best, repetitions.iterations),
                 String(format: "direct FLOPs:     %.1f GFLOP per decode = %.1f GFLOP/s effective; floor at the sgemm rate %.0f ms",

@@ -58,7 +58,7 @@ struct ForwardBench: ParsableCommand {
                 "sgemm_shape": [gemm.m, gemm.n, gemm.k], "share_of_sgemm": achieved / gemm.gflops,
             ], lines: [
                 "fit bench forward: \(config ?? preset.rawValue), \(tokens) tokens (\(rows)×\(columns)), batch \(batch), "
-                    + "threads \(Parallel.threads), precision \(precision.rawValue), GEMM: \(library)",
+                    + "threads \(Parallel.threads), precision \(precision.rawValue), GEMM: \(library), elementwise: \(Kernels.instructionSet)",
                 String(format: "GEMM %d×%d×%d:   %.1f GFLOP/s (best of the same run)", gemm.m, gemm.n, gemm.k, gemm.gflops),
                 String(format: "forward:          %.1f ms median, %.1f ms best of %d; %.1f GFLOP per forward",
                        median, best, repetitions.iterations, flops / 1e9),

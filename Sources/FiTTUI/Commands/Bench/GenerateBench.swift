@@ -72,7 +72,7 @@ struct GenerateBench: ParsableCommand {
                 "share_outside_forward": outside / total,
             ], lines: [
                 "fit bench generate: \(name), \(tokens) tokens (\(rows)×\(tokens / rows)), \(kind.rawValue), cfg \(cfg), "
-                    + "threads \(Parallel.threads), precision \(fit.precision.rawValue), BLAS \(BLASRuntime.coreName)",
+                    + "threads \(Parallel.threads), precision \(fit.precision.rawValue), BLAS \(BLASRuntime.coreName), elementwise: \(Kernels.instructionSet)",
                 String(format: "steps:            %d (%d model evaluations of batch %d)", count, iterator.evaluations, cfg > 1 ? 2 : 1),
                 String(format: "time per step:    %.4f s (total %.3f s)", total / Double(count), total),
                 String(format: "outside forward:  %.4f s = %.2f %% of the total", outside, 100 * outside / total),
