@@ -156,8 +156,10 @@ embedded-fixtures: venv
 evaluate: venv
 	$(PYTHON) python/evaluate.py --checkpoint Sources/FiTTUI/Resources/fit-emoji.safetensors --threads $(THREADS)
 
+## plot-training: stage 3's curve (docs/embedded-training-stage3.png)
 plot-training: venv
-	$(PYTHON) python/plot_training.py
+	$(PYTHON) python/plot_training.py --run $(RUNS)/embedded-deep-phase2 --out docs/embedded-training-stage3.png \
+	  --title "embedded model, stage 3 (depth 9, cool-down over the last half): rectified-flow loss (latents)"
 
 samples: release venv
 	$(PYTHON) python/make_samples.py --fit .build/release/fit
