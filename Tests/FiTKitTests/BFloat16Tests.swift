@@ -187,6 +187,50 @@ import Testing
         }
     }
 
+    /// Beyond about 724 tokens the bf16 attention runs in blocks of query rows
+    /// (``BFloat16AttentionProducts/slicing(heads:tokens:)``); 33×25 = 825 tokens make blocks of
+    /// 128 and a partial last one, with padding masks that differ per sample.
+    @Test(.enabled(if: OneDNN.hasNativeBFloat16))
+    func queryBlockedAttentionStaysClose() throws {
+        var c = FiTConfiguration()
+        c.numHeads = 4; c.hiddenSize = 64; c.depth = 1; c.patchSize = 1; c.inChannels = 4; c.numClasses = 3
+        c.contextSize = 1024
+        c.useSit = true; c.learnSigma = false; c.useSwiglu = true
+        c.qNorm = "layernorm"; c.kNorm = "layernorm"; c.adalnType = .lora; c.adalnLoraDim = 4
+        try c.validate()
+        let (rows, columns, batch) = (33, 25, 2), tokens = 33 * 25
+        #expect(BFloat16AttentionProducts.slicing(heads: c.numHeads, tokens: tokens).queries < tokens)
+        let weights = RandomWeights(configuration: c, seed: 7)
+        let fp32 = try FiT(configuration: c, weights: weights)
+        let bf16 = try FiT(configuration: c, weights: weights, precision: .bf16)
+        let x = Tensor(zeros: [batch, c.inChannels, rows, columns])
+        for i in 0..<x.count { x.data[i] = Float((i * 7919) % 2001 - 1000) / 500 }
+        let real = [tokens, tokens - 200]
+        let mask = Tensor(shape: [batch, tokens], values: (0..<(batch * tokens)).map { $0 % tokens < real[$0 / tokens] ? 1 : 0 })
+        let a = try fp32.forward(x, t: [0.3, 0.7], y: [0, 2], mask: mask).toArray()
+        let b = try bf16.forward(x, t: [0.3, 0.7], y: [0, 2], mask: mask).toArray()
+        let error = relativeError(b, a)
+        print("bf16 vs fp32, \(tokens) tokens in query blocks: relative error \(error)")
+        #expect(b.allSatisfy(\.isFinite) && error <= Self.forwardBound, "relative error \(error)")
+    }
+
+    /// How the bf16 attention slices its work: whole score matrices while they fit the budget,
+    /// else blocks of at least 128 query rows; head groups divide the heads; nothing exceeds the
+    /// budget unless a single head's minimum block does.
+    @Test func attentionSlicingStaysWithinItsBudget() {
+        let budget = BFloat16AttentionProducts.scoreBudget
+        for heads in [1, 2, 3, 4, 6, 8, 16, 24, 32] {
+            for tokens in [1, 7, 64, 144, 256, 300, 362, 363, 483, 724, 725, 825, 1024, 4096] {
+                let (group, queries) = BFloat16AttentionProducts.slicing(heads: heads, tokens: tokens)
+                let context = "\(heads) heads, \(tokens) tokens: \(group) heads × \(queries) queries"
+                #expect(heads % group == 0 && queries >= 1 && queries <= tokens, "\(context)")
+                #expect(group * queries * tokens <= budget || (group == 1 && queries == min(tokens, BFloat16AttentionProducts.minimumQueries)),
+                        "\(context)")
+                if tokens * tokens <= budget { #expect(queries == tokens, "\(context)") }
+            }
+        }
+    }
+
     /// Documented bound on a bf16 VAE decode's relative error against the PyTorch fp32 image.
     static let decodeBound = 0.02
 

@@ -74,32 +74,36 @@ struct Attention: Sendable {
         let split = BFloat16Buffer(count: 3 * pass.rows * d)
         BFloat16.splitHeads(pass.qkv.data, batch: batch, tokens: n, hidden: d, heads: heads, into: split.pointer)
         let head = { (part: Int, b: Int, h: Int) in split.pointer + ((part * batch + b) * self.heads + h) * n * dh }
-        let group = BFloat16AttentionProducts.headsPerCall(heads: heads, tokens: n)
-        let products = BFloat16AttentionProducts.shared.pair(tokens: n, hidden: d, headDim: dh, heads: group)
-        let scores = ScratchPool.shared.borrow(group * n * n)
+        let (group, queries) = BFloat16AttentionProducts.slicing(heads: heads, tokens: n)
+        let scores = ScratchPool.shared.borrow(group * queries * n)
         defer { ScratchPool.shared.giveBack(scores) }
-        let probabilities = BFloat16Buffer(count: group * n * n)
-        let output = ScratchPool.shared.borrow(group * n * dh)
+        let probabilities = BFloat16Buffer(count: group * queries * n)
+        let output = ScratchPool.shared.borrow(group * queries * dh)
         defer { ScratchPool.shared.giveBack(output) }
         for b in 0..<batch {
             let mask = pass.mask(ofSample: b)
             for h in stride(from: 0, to: heads, by: group) {
-                products.scores.run(source: head(0, b, h), weights: head(1, b, h), bias: nil, destination: scores.pointer)
-                Parallel.forEachChunk(count: group * n, minimumChunk: 16) { range in
-                    for r in range {
-                        let row = scores.pointer + r * n
-                        Self.maskScores(row, token: r % n, mask: mask)
-                        BFloat16.softmax(row, count: n, scale: scale, into: probabilities.pointer + r * n)
+                for first in stride(from: 0, to: n, by: queries) {
+                    let m = min(queries, n - first)
+                    let products = BFloat16AttentionProducts.shared.pair(tokens: n, queries: m, hidden: d, headDim: dh, heads: group)
+                    products.scores.run(source: head(0, b, h) + first * dh, weights: head(1, b, h), bias: nil,
+                                        destination: scores.pointer)
+                    Parallel.forEachChunk(count: group * m, minimumChunk: 16) { range in
+                        for r in range {
+                            let row = scores.pointer + r * n
+                            Self.maskScores(row, token: first + r % m, mask: mask)
+                            BFloat16.softmax(row, count: n, scale: scale, into: probabilities.pointer + r * n)
+                        }
                     }
-                }
-                products.output.run(source: probabilities.pointer, weights: head(2, b, h), bias: nil,
-                                    destination: output.pointer)
-                // (group, tokens, head size) → the heads' columns of this sample's attention rows
-                Parallel.forEachChunk(count: n, minimumChunk: 32) { range in
-                    for i in range {
-                        for g in 0..<group {
-                            (pass.attention.data + (b * n + i) * d + (h + g) * dh)
-                                .update(from: output.pointer + (g * n + i) * dh, count: dh)
+                    products.output.run(source: probabilities.pointer, weights: head(2, b, h), bias: nil,
+                                        destination: output.pointer)
+                    // (group, query rows, head size) → the heads' columns of this sample's attention rows
+                    Parallel.forEachChunk(count: m, minimumChunk: 32) { range in
+                        for i in range {
+                            for g in 0..<group {
+                                (pass.attention.data + (b * n + first + i) * d + (h + g) * dh)
+                                    .update(from: output.pointer + (g * m + i) * dh, count: dh)
+                            }
                         }
                     }
                 }
