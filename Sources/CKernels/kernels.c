@@ -47,23 +47,22 @@ const struct fit_kernel_table *fit_kernels_table(const char *isa) {
 
 /* Chosen on first use; a data race on first use stores the same pointer from every thread. */
 static const struct fit_kernel_table *_Atomic chosen;
-static const char *_Atomic chosen_name;
 
 static const struct fit_kernel_table *kernels(void) {
     const struct fit_kernel_table *set = chosen;
     if (set) return set;
     /* FIT_KERNELS=avx2|sse2 picks a narrower set (for benchmarks); an unknown or unsupported name is ignored */
     const char *asked = getenv("FIT_KERNELS");
-    if (asked && (set = fit_kernels_table(asked))) {
-        chosen_name = strcmp(asked, "avx512") == 0 ? "avx512" : strcmp(asked, "avx2") == 0 ? "avx2" : "sse2";
-    } else if (supports_avx512()) { chosen_name = "avx512"; set = &avx512_set; }
-    else if (supports_avx2()) { chosen_name = "avx2"; set = &avx2_set; }
-    else { chosen_name = "sse2"; set = &sse2_set; }
+    if (!asked || !(set = fit_kernels_table(asked)))
+        set = supports_avx512() ? &avx512_set : supports_avx2() ? &avx2_set : &sse2_set;
     chosen = set;
     return set;
 }
 
-const char *fit_kernels_isa(void) { kernels(); return chosen_name; }
+const char *fit_kernels_isa(void) {
+    const struct fit_kernel_table *set = kernels();
+    return set == &avx512_set ? "avx512" : set == &avx2_set ? "avx2" : "sse2";
+}
 
 
 void fit_exp(const float *x, float *out, long count) { kernels()->exp(x, out, count); }

@@ -73,8 +73,14 @@ struct Attention: Sendable {
         let d = pass.hidden, dh = d / heads, n = pass.tokens, batch = pass.batch
         let split = BFloat16Buffer(count: 3 * pass.rows * d)
         BFloat16.splitHeads(pass.qkv.data, batch: batch, tokens: n, hidden: d, heads: heads, into: split.pointer)
-        let head = { (part: Int, b: Int, h: Int) in split.pointer + ((part * batch + b) * self.heads + h) * n * dh }
+        let head = { (part: Int, b: Int, h: Int) in
+            split.pointer + BFloat16.headMajorOffset(part: part, sample: b, head: h, batch: batch, heads: self.heads, tokens: n, headSize: dh)
+        }
         let (group, queries) = BFloat16AttentionProducts.slicing(heads: heads, tokens: n)
+        // one pair of primitives for the full query blocks, another for a shorter last one
+        let full = BFloat16AttentionProducts.shared.pair(tokens: n, queries: queries, headDim: dh, heads: group)
+        let last = n % queries == 0 ? full
+            : BFloat16AttentionProducts.shared.pair(tokens: n, queries: n % queries, headDim: dh, heads: group)
         let scores = ScratchPool.shared.borrow(group * queries * n)
         defer { ScratchPool.shared.giveBack(scores) }
         let probabilities = BFloat16Buffer(count: group * queries * n)
@@ -85,7 +91,7 @@ struct Attention: Sendable {
             for h in stride(from: 0, to: heads, by: group) {
                 for first in stride(from: 0, to: n, by: queries) {
                     let m = min(queries, n - first)
-                    let products = BFloat16AttentionProducts.shared.pair(tokens: n, queries: m, hidden: d, headDim: dh, heads: group)
+                    let products = m == queries ? full : last
                     products.scores.run(source: head(0, b, h) + first * dh, weights: head(1, b, h), bias: nil,
                                         destination: scores.pointer)
                     Parallel.forEachChunk(count: group * m, minimumChunk: 16) { range in

@@ -21,10 +21,16 @@ enum BFloat16 {
         fit_softmax_bf16(x, count, scale, out)
     }
 
+    /// Where head `head` of sample `sample` starts in ``splitHeads``'s output, for `part` 0 (q),
+    /// 1 (k) or 2 (v): each head's part is a dense tokens × head-size matrix.
+    @inline(__always)
+    static func headMajorOffset(part: Int, sample: Int, head: Int, batch: Int, heads: Int, tokens: Int, headSize: Int) -> Int {
+        ((part * batch + sample) * heads + head) * tokens * headSize
+    }
+
     /// The fused qkv rows (`batch`·`tokens` rows of 3·`hidden` floats) as bfloat16 in head-major
-    /// order: part (q, k, v), sample, head, token, then the head's `hidden / heads` values — so each
-    /// head's q, k and v are dense tokens × head-size matrices at
-    /// `destination + ((part · batch + sample) · heads + head) · tokens · headSize`.
+    /// order: part (q, k, v), sample, head, token, then the head's `hidden / heads` values
+    /// (``headMajorOffset(part:sample:head:batch:heads:tokens:headSize:)``).
     static func splitHeads(_ qkv: UnsafePointer<Float>, batch: Int, tokens n: Int, hidden d: Int, heads: Int,
                            into destination: UnsafeMutablePointer<UInt16>) {
         let dh = d / heads
@@ -33,8 +39,8 @@ enum BFloat16 {
                 let b = r / n, i = r % n
                 for part in 0..<3 {
                     for h in 0..<heads {
-                        fit_to_bf16(qkv + r * 3 * d + part * d + h * dh,
-                                    destination + (((part * batch + b) * heads + h) * n + i) * dh, dh)
+                        let start = headMajorOffset(part: part, sample: b, head: h, batch: batch, heads: heads, tokens: n, headSize: dh)
+                        fit_to_bf16(qkv + r * 3 * d + part * d + h * dh, destination + start + i * dh, dh)
                     }
                 }
             }

@@ -11,14 +11,14 @@ import Foundation
 final class BFloat16AttentionProducts: @unchecked Sendable {
     /// The pair for one shape.
     struct Pair {
-        /// (heads, tokens, tokens) float32 scores from q and k.
+        /// (heads, queries, tokens) float32 scores from q and k.
         let scores: MatmulPrimitive
-        /// (heads, tokens, headDim) float32, dense, from bf16 probabilities and v (a strided
+        /// (heads, queries, headDim) float32, dense, from bf16 probabilities and v (a strided
         /// destination inside the attention rows sends oneDNN to its generic GEMM).
         let output: MatmulPrimitive
     }
 
-    private struct Shape: Hashable { let tokens: Int, queries: Int, hidden: Int, headDim: Int, heads: Int }
+    private struct Shape: Hashable { let tokens: Int, queries: Int, headDim: Int, heads: Int }
 
     static let shared = BFloat16AttentionProducts()
     private var pairs: [Shape: Pair] = [:]
@@ -42,11 +42,11 @@ final class BFloat16AttentionProducts: @unchecked Sendable {
         return (group, queries)
     }
 
-    /// The primitives for `tokens` keys, `queries` query rows, hidden size `hidden`, head size
-    /// `headDim` and groups of `heads` heads (q and the results are dense per head; q's heads are
+    /// The primitives for `tokens` keys, `queries` query rows, head size `headDim` and groups of
+    /// `heads` heads (q and the results are dense per head; q's heads are
     /// `tokens` rows apart, as in ``BFloat16/splitHeads``).
-    func pair(tokens n: Int, queries m: Int, hidden d: Int, headDim dh: Int, heads g: Int) -> Pair {
-        let shape = Shape(tokens: n, queries: m, hidden: d, headDim: dh, heads: g)
+    func pair(tokens n: Int, queries m: Int, headDim dh: Int, heads g: Int) -> Pair {
+        let shape = Shape(tokens: n, queries: m, headDim: dh, heads: g)
         lock.lock()
         defer { lock.unlock() }
         if let p = pairs[shape] { return p }
